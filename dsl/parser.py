@@ -1,0 +1,324 @@
+"""Source text -> AST. The one place where lark's errors become diagnostics in plain words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import ClassVar
+
+from lark import Lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import DedentError, Indenter
+
+from dsl import comments as C
+from dsl import tree as T
+from dsl.build import Builder
+from dsl.diagnostics import Reporter
+from dsl.source import Source, Span
+
+MAX_RECOVERIES = 50
+
+
+class FlowIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types: ClassVar[list[str]] = ["LPAR"]
+    CLOSE_PAREN_types: ClassVar[list[str]] = ["RPAR"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+
+@cache
+def lark_parser() -> Lark:
+    grammar = resources.files("dsl").joinpath("flow.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=FlowIndenter(),
+                start=["start", "interp"], propagate_positions=True, maybe_placeholders=False,
+                cache=False)
+
+
+# ---- readable names for what the parser expected ------------------------------------------------
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a quoted string",
+    "NUMBER": "a number",
+    "INT": "a whole number",
+    "KEYDIGITS": "a key (0-9, star or pound)",
+    "STAR": "a key (0-9, star or pound)",
+    "POUND": "a key (0-9, star or pound)",
+    "DURATION": "a duration such as 5s",
+    "TIMERANGE": "opening hours such as 08:00-20:00",
+    "DATE": "a date such as 2026-12-25",
+    "DAYS": "days such as mon-fri",
+    "LANG": "a language tag such as es-US",
+    "VOICE": "a voice name",
+    "METHOD": "GET or POST",
+    "ONOFF": "on or off",
+    "COMP_OP": "a comparison such as ==",
+    "ADD_OP": "+ or -",
+    "MUL_OP": "* or /",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+}
+STATEMENT_WORDS = ("say", "ask", "go", "if", "handoff", "fetch", "run", "answer", "set", "call",
+                   "record", "pause", "return", "hangup")
+TOP_LEVEL_WORDS = ("flow", "use", "hours", "queue", "on", "start", "step", "menu")
+
+
+@cache
+def _literal_terminals() -> dict[str, str]:
+    from lark.lexer import PatternStr
+
+    return {t.name: t.pattern.value for t in lark_parser().terminals
+            if isinstance(t.pattern, PatternStr)}
+
+
+def expected_words(names: set[str]) -> str:
+    literals = _literal_terminals()
+    words: list[str] = []
+    keywords = {literals[n] for n in names if n in literals}
+    if sum(1 for w in STATEMENT_WORDS if w in keywords) >= 5:
+        words.append("a statement (say, ask, go, if, handoff, …)")
+        keywords -= set(STATEMENT_WORDS)
+    if sum(1 for w in TOP_LEVEL_WORDS if w in keywords) >= 5:
+        words.append("a declaration (flow, hours, queue, on, start, step, menu)")
+        keywords -= set(TOP_LEVEL_WORDS)
+    for kw in sorted(keywords):
+        words.append(f"`{kw}`")
+    for n in sorted(names):
+        if n not in literals:
+            word = _TERMINAL_WORDS.get(n, n.lower())
+            if word not in words:
+                words.append(word)
+    if len(words) > 7:
+        words = [*words[:6], "…"]
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# ---- parse results -------------------------------------------------------------------------------
+
+
+@dataclass
+class ParseResult:
+    source: Source
+    program: T.Program
+    reporter: Reporter
+    broken_names: set[str] = field(default_factory=set)  # steps/queues that failed to parse
+
+
+_HEADER = re.compile(r"^(step|menu|queue|hours)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
+
+
+def _code_line(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def open_block(source: Source, line: int) -> tuple[int, str] | None:
+    """The innermost block header enclosing `line`: (line number, its first words)."""
+    target = source.line_text(line)
+    depth = _indent(target) if _code_line(target) else None
+    for n in range(min(line - 1, source.line_count), 0, -1):
+        text = source.line_text(n)
+        if not _code_line(text):
+            continue
+        if depth is None or _indent(text) < depth:
+            words = " ".join(text.split()[:2])
+            return n, words
+    return None
+
+
+def _block_phrase(source: Source, line: int) -> str:
+    found = open_block(source, line)
+    if not found:
+        return ""
+    n, words = found
+    return f" in the `{words}` block that starts on line {n}"
+
+
+def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
+    """Report one syntax error in plain words; returns the line it is on."""
+    src = rep.source
+    if isinstance(exc, DedentError):
+        m = re.search(r"Unexpected dedent to column (\d+)", str(exc))
+        line = _dedent_line(src, int(m.group(1)) if m else 0)
+        text = src.line_text(line)
+        col = len(text) - len(text.lstrip()) + 1
+        rep.error("F0103", Span(line, col, line, col + 1),
+                  "this line's indentation does not match any block above it",
+                  help="line it up with the block it belongs to (use the same spaces as the "
+                  "lines above)")
+        return line
+    if isinstance(exc, UnexpectedCharacters):
+        line, col = exc.line, exc.column
+        char = src.line_text(line)[col - 1 : col] or " "
+        span = Span(line, col, line, col + 1)
+        if char == '"':
+            rep.error("F0104", span, "this string is never closed",
+                      label="the string starts here",
+                      help='end the text with a closing `"`; write \\" for a quote inside it')
+        else:
+            allowed = getattr(exc, "allowed", None) or set()
+            expected = f"; expected {expected_words(allowed)}" if allowed else ""
+            rep.error("F0105", span, f"unexpected character `{char}`{_block_phrase(src, line)}"
+                      f"{expected}", help=_help_for(allowed))
+        return line
+    if isinstance(exc, UnexpectedToken | UnexpectedEOF):
+        token = getattr(exc, "token", None)
+        expected = set(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ())
+        if token is None or token.type == "$END" or isinstance(exc, UnexpectedEOF):
+            span = src.end_span()
+            block = _block_phrase(src, src.line_count + 1)
+            rep.error("F0102", span, f"the file ended too early{block}",
+                      label=f"expected {expected_words(expected)}" if expected else "",
+                      help="finish the block, or remove its unfinished last line")
+            return span.line
+        line, col = token.line or 1, token.column or 1
+        if token.type == "_NL":
+            end = len(src.line_text(line)) + 1
+            span = Span(line, end, line, end + 1)
+            rep.error("F0101", span, f"this line ends too early{_block_phrase(src, line)}",
+                      label=f"expected {expected_words(expected)}", help=_help_for(expected))
+            return line
+        if token.type == "_INDENT":
+            nline = _next_code_line(src, line)
+            text = src.line_text(nline)
+            c = len(text) - len(text.lstrip()) + 1
+            rep.error("F0103", Span(nline, c, nline, c + 1), "unexpected indentation",
+                      label="this line is indented more than the one before",
+                      help="indent only the lines inside a block such as `step`, `menu`, `if` "
+                      "or `on …`")
+            return nline
+        if token.type == "_DEDENT":
+            nline = _next_code_line(src, line)
+            text = src.line_text(max(1, nline))
+            c = len(text) - len(text.lstrip()) + 1
+            what = expected_words(expected)
+            rep.error("F0101", Span(nline, c, nline, c + max(1, len(text.strip()))),
+                      f"the block ended too early{_block_phrase(src, nline)}",
+                      label=f"expected {what} before this line", help=_help_for(expected))
+            return nline
+        span = Span(line, col, token.end_line or line,
+                    token.end_column or col + max(1, len(str(token))))
+        literals = _literal_terminals()
+        if "NAME" in expected and token.type in literals and re.fullmatch(r"[a-z_]+", str(token)):
+            rep.error("F0107", span, f"`{token}` is a keyword and cannot be used as a name",
+                      help=f"choose another name, such as `{token}_step`")
+            return line
+        shown = str(token).split("\n")[0]
+        rep.error("F0101", span, f"unexpected `{shown}`{_block_phrase(src, line)}",
+                  label=f"expected {expected_words(expected)}", help=_help_for(expected))
+        return line
+    raise exc
+
+
+def _help_for(expected: set[str]) -> str:
+    literals = _literal_terminals()
+    words = {literals.get(n, n) for n in expected}
+    if "->" in words:
+        return 'menu choices look like: 1 "balance", "how much do I owe" -> balance'
+    if "_INDENT" in expected:
+        return "indent the lines that belong to this block under it"
+    if "DURATION" in expected:
+        return "write durations like 500ms, 5s, 2m or 1h"
+    if "say" in words and "go" in words:
+        return "see docs/flow-language.md for the statements a step can hold"
+    if "=" in words:
+        return "write it as NAME = value"
+    return "see docs/flow-language.md for the syntax of this construct"
+
+
+def _next_code_line(src: Source, line: int) -> int:
+    n = max(1, line)
+    while n <= src.line_count and not _code_line(src.line_text(n)):
+        n += 1
+    return min(n, src.line_count)
+
+
+def _dedent_line(src: Source, column: int) -> int:
+    prev = 0
+    for n in range(1, src.line_count + 1):
+        text = src.line_text(n)
+        if not _code_line(text):
+            continue
+        if prev and _indent(text) == column and _indent(text) < prev:
+            depths = set()
+            for m in range(n - 1, 0, -1):
+                t = src.line_text(m)
+                if _code_line(t):
+                    depths.add(_indent(t))
+                    if _indent(t) == 0:
+                        break
+            if column not in depths:
+                return n
+        prev = _indent(text)
+    return src.line_count
+
+
+def _blank_item(text: str, line: int, broken: set[str]) -> str | None:
+    """Blank out the top-level item holding `line`, keeping offsets; None if nothing changes."""
+    lines = text.split("\n")
+    line = min(max(line, 1), len(lines))
+    start = line - 1
+    while start > 0 and not (lines[start][:1].strip() and _code_line(lines[start])):
+        start -= 1
+    end = line
+    while end < len(lines) and not (lines[end][:1].strip() and _code_line(lines[end])):
+        end += 1
+    changed = False
+    for i in range(start, end):
+        m = _HEADER.match(lines[i])
+        if m:
+            broken.add(m.group(2))
+        if lines[i].strip():
+            lines[i] = " " * len(lines[i])
+            changed = True
+    return "\n".join(lines) if changed else None
+
+
+def parse(source: Source) -> ParseResult:
+    """Parse a whole file, reporting every syntax error (one per top-level item)."""
+    rep = Reporter(source)
+    broken: set[str] = set()
+    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    if "\t" in text:
+        for n in range(1, source.line_count + 1):
+            line = source.line_text(n)
+            lead = line[: len(line) - len(line.lstrip())]
+            if "\t" in lead:
+                rep.error("F0103", Span(n, 1, n, len(lead) + 1), "indentation uses a tab",
+                          help="indent with spaces only (two per level is the convention)")
+                break
+    parser = lark_parser()
+    tree = None
+    for _ in range(MAX_RECOVERIES):
+        try:
+            tree = parser.parse(text, start="start")
+            break
+        except (UnexpectedInput, DedentError) as exc:
+            line = syntax_diagnostic(rep, exc)
+            blanked = _blank_item(text, line, broken)
+            if blanked is None:
+                break
+            text = blanked
+    if tree is None:
+        return ParseResult(source, T.Program(), rep, broken)
+    program = Builder(rep, parser).transform(tree)
+    program = C.attach(program, C.scan(source.text))
+    return ParseResult(source, program, rep, broken)
+
+
+def parse_text(text: str, path: str = "<text>") -> ParseResult:
+    return parse(Source.of(path, text))
+
+
