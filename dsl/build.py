@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
+from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 from lark.tree import Meta
 
@@ -14,6 +14,10 @@ from dsl import values as V
 from dsl.diagnostics import Reporter
 from dsl.source import Span
 from dsl.templates import plain, split_template
+
+_SIMPLE_INTERP = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+                            r"(?:\s+as\s+([A-Za-z_]+))?\s*")
+_KEYWORDS = {"true", "false", "not", "and", "or", "is", "set", "as"}
 
 # Settings lines produce ("setting", name, value, span) until their block gathers them.
 SETTING = "setting"
@@ -35,15 +39,37 @@ def span_of(rep: Reporter, item: Any, delta: int = 0) -> Span:
     return rep.source.span(item.start_pos + delta, item.end_pos + delta)
 
 
-@v_args(meta=True, inline=False)
-class Builder(Transformer):
-    """One instance per parse; `delta` shifts positions for interpolations parsed on their own."""
+class Builder:
+    """One instance per parse; `delta` shifts positions for interpolations parsed on their own.
 
-    def __init__(self, rep: Reporter, interp_parser: Any, delta: int = 0) -> None:
-        super().__init__(visit_tokens=False)
+    Each rule of the grammar has a method taking (meta, children) with the children already
+    built. Comments are handed to nodes as they are built: `pending` maps the (line, column)
+    where a node starts to the comments that belong to it (see dsl.comments.plan).
+    """
+
+    def __init__(self, rep: Reporter, interp_parser: Any, delta: int = 0,
+                 pending: dict[tuple[int, int], tuple[tuple[str, ...], str]] | None = None) -> None:
         self.rep = rep
         self.interp_parser = interp_parser
         self.delta = delta
+        self.pending = pending if pending is not None else {}
+        self._methods: dict[str, Any] = {}
+
+    def transform(self, tree: Tree) -> Any:
+        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        method = self._methods.get(tree.data)
+        if method is None:
+            method = self._methods[tree.data] = getattr(self, str(tree.data))
+        return method(tree.meta, children)
+
+    def claim(self, meta: Meta) -> dict[str, Any]:
+        """The comments of the node starting at `meta`, taken so that no other node gets them."""
+        if not self.pending or getattr(meta, "empty", False):
+            return {}
+        found = self.pending.pop((meta.line, meta.column), None)
+        if found is None:
+            return {}
+        return {"comments": found[0], "note": found[1]}
 
     # ---- helpers ---------------------------------------------------------------------------
     def sp(self, item: Meta | Token) -> Span:
@@ -91,6 +117,16 @@ class Builder(Transformer):
         return T.Template(span=self.sp(tok), text=text, parts=tuple(parts))
 
     def interpolation(self, content: str, offset: int) -> T.Interp | None:
+        simple = _SIMPLE_INTERP.fullmatch(content)
+        if simple and not _KEYWORDS.intersection(simple.group(1).split(".")):
+            # Most interpolations are a plain name or path: build it without the parser.
+            start, end = offset + simple.start(1), offset + simple.end(1)
+            span = self.rep.source.span(start, end)
+            ref = T.Ref(span=span, path=tuple(simple.group(1).split(".")))
+            fmt = simple.group(2) or ""
+            if not fmt or fmt in V.SPOKEN_FORMATS:
+                whole = self.rep.source.span(start, offset + simple.end())
+                return T.Interp(span=whole if fmt else span, expr=ref, format=fmt)
         if not content.strip():
             span = self.rep.source.span(offset - 1, offset + 1)
             self.rep.error("F0106", span, "empty `{}` in a string",
@@ -100,7 +136,16 @@ class Builder(Transformer):
             parsed = self.interp_parser.parse(content, start="interp")
         except UnexpectedInput as exc:
             start = offset + max(0, getattr(exc, "pos_in_stream", 0) or 0)
-            end = min(start + 1, offset + len(content))
+            token = getattr(exc, "token", None)
+            if token is not None and token.type == "$END":  # point at the closing brace
+                start = offset + len(content.rstrip())
+            end = min(start + 1, offset + len(content) + 1)
+            if content.split()[-1] == "as":
+                self.rep.error("F0106", self.rep.source.span(start, end),
+                               "`as` needs a spoken format after it",
+                               label="expected a spoken format before the `}`",
+                               help="spoken formats: " + ", ".join(V.SPOKEN_FORMATS))
+                return None
             self.rep.error("F0106", self.rep.source.span(start, end),
                            f"`{{{content}}}` is not a valid expression",
                            help="expressions look like {account}, {acct.balance as currency} or "
@@ -160,7 +205,8 @@ class Builder(Transformer):
         for item in rest:
             key, value = item
             fields[key] = value
-        return T.FlowHeader(span=self.sp(name), name=str(name), title=title, **fields)
+        return T.FlowHeader(**self.claim(meta),
+                            span=self.sp(name), name=str(name), title=title, **fields)
 
     def language(self, meta: Meta, ch: list) -> tuple:
         return ("language", str(ch[0]))
@@ -198,7 +244,7 @@ class Builder(Transformer):
         return (SETTING, "terminator", ch[0], self.sp(meta))
 
     def use_decl(self, meta: Meta, ch: list) -> T.Use:
-        return T.Use(span=self.sp(meta), path=plain(ch[0]), alias=str(ch[1]))
+        return T.Use(**self.claim(meta), span=self.sp(meta), path=plain(ch[0]), alias=str(ch[1]))
 
     # ---- hours -----------------------------------------------------------------------------
     def hours_decl(self, meta: Meta, ch: list) -> T.Hours:
@@ -214,7 +260,8 @@ class Builder(Transformer):
                 weekly.append(value)
             else:
                 closed.extend(value)
-        return T.Hours(span=self.sp(name), name=str(name), timezone=tz, weekly=tuple(weekly),
+        return T.Hours(**self.claim(meta),
+                       span=self.sp(name), name=str(name), timezone=tz, weekly=tuple(weekly),
                        closed=tuple(closed))
 
     def timezone(self, meta: Meta, ch: list) -> tuple:
@@ -234,7 +281,8 @@ class Builder(Transformer):
         days: list[str] = []
         for d in spelled:
             days.extend(x for x in V.expand_days(d) if x not in days)
-        rule = T.WeeklyRule(span=self.sp(meta), days=tuple(days), spelled=tuple(spelled),
+        rule = T.WeeklyRule(**self.claim(meta),
+                            span=self.sp(meta), days=tuple(days), spelled=tuple(spelled),
                             ranges=tuple(ranges))
         return ("weekly", rule, self.sp(meta))
 
@@ -280,7 +328,8 @@ class Builder(Transformer):
                 self.rep.error("F0214", span, f"`{kind.replace('_ms', '').replace('_', ' ')}` "
                                "is set twice in this queue", help="keep one of the two lines")
             fields[kind] = value
-        return T.Queue(span=self.sp(name), name=str(name), announce=tuple(announce), **fields)
+        return T.Queue(**self.claim(meta),
+                       span=self.sp(name), name=str(name), announce=tuple(announce), **fields)
 
     def skills(self, meta: Meta, ch: list) -> tuple:
         return ("skills", tuple(ch), self.sp(meta))
@@ -301,24 +350,26 @@ class Builder(Transformer):
 
     def announce(self, meta: Meta, ch: list) -> tuple:
         what = _one_of(self.rep, ch[0], V.ANNOUNCEMENTS, "announcement", "F0212")
-        return ("announce", T.Announce(span=self.sp(meta), what=what,
+        return ("announce", T.Announce(**self.claim(meta), span=self.sp(meta), what=what,
                                        every_ms=self.duration(ch[1])), self.sp(meta))
 
     def callback(self, meta: Meta, ch: list) -> tuple:
         return ("callback_after_ms", self.duration(ch[0]), self.sp(meta))
 
     def overflow(self, meta: Meta, ch: list) -> tuple:
-        node = T.Overflow(span=self.sp(meta), queue=str(ch[0]), after_ms=self.duration(ch[1]))
+        node = T.Overflow(**self.claim(meta),
+                          span=self.sp(meta), queue=str(ch[0]), after_ms=self.duration(ch[1]))
         return ("overflow", node, self.sp(meta))
 
     def max_wait(self, meta: Meta, ch: list) -> tuple:
         then = _one_of(self.rep, ch[1], V.AFTER_MAX_WAIT, "action after the maximum wait", "F0212")
-        node = T.MaxWait(span=self.sp(meta), after_ms=self.duration(ch[0]), then=then)
+        node = T.MaxWait(**self.claim(meta),
+                         span=self.sp(meta), after_ms=self.duration(ch[0]), then=then)
         return ("max_wait", node, self.sp(meta))
 
     # ---- handlers --------------------------------------------------------------------------
     def handler(self, meta: Meta, ch: list) -> T.Handler:
-        return T.Handler(span=self.sp(meta), trigger=ch[0], body=ch[1])
+        return T.Handler(**self.claim(meta), span=self.sp(meta), trigger=ch[0], body=ch[1])
 
     def body(self, meta: Meta, ch: list) -> tuple:
         return tuple(ch)
@@ -373,11 +424,13 @@ class Builder(Transformer):
         body, handlers = self._step_parts(ch)
         span = self.sp(meta)
         head = Span(span.line, span.column, span.line, span.column + len("start"))
-        return T.Step(span=head, name="start", body=body, handlers=handlers, entry=True)
+        return T.Step(**self.claim(meta),
+                      span=head, name="start", body=body, handlers=handlers, entry=True)
 
     def step_decl(self, meta: Meta, ch: list) -> T.Step:
         body, handlers = self._step_parts(ch[1:])
-        return T.Step(span=self.sp(ch[0]), name=str(ch[0]), body=body, handlers=handlers)
+        return T.Step(**self.claim(meta),
+                      span=self.sp(ch[0]), name=str(ch[0]), body=body, handlers=handlers)
 
     def menu_decl(self, meta: Meta, ch: list) -> T.Menu:
         name, items = ch[0], ch[1:]
@@ -385,7 +438,7 @@ class Builder(Transformer):
         for extra in prompts[1:]:
             self.rep.error("F0214", extra.span, f"menu `{name}` has a second prompt",
                            help="a menu has one prompt; join the two texts into one")
-        return T.Menu(
+        return T.Menu(**self.claim(meta),
             span=self.sp(name), name=str(name), prompt=prompts[0] if prompts else None,
             choices=tuple(i for i in items if isinstance(i, T.Choice)),
             handlers=tuple(i for i in items if isinstance(i, T.Handler)),
@@ -400,7 +453,8 @@ class Builder(Transformer):
                 phrases = item
             elif isinstance(item, Tree) and item.data == "intent_ref":
                 intent = str(item.children[0])
-        return T.Choice(span=self.sp(meta), target=ch[-1], key=key, phrases=phrases,
+        return T.Choice(**self.claim(meta),
+                        span=self.sp(meta), target=ch[-1], key=key, phrases=phrases,
                         intent=intent)
 
     def choice(self, meta: Meta, ch: list) -> T.Choice:
@@ -413,7 +467,7 @@ class Builder(Transformer):
         return self._choice(meta, ch)
 
     def question(self, meta: Meta, ch: list) -> T.Choice:
-        return T.Choice(span=self.sp(meta), target=ch[0], question=True)
+        return T.Choice(**self.claim(meta), span=self.sp(meta), target=ch[0], question=True)
 
     def phrases(self, meta: Meta, ch: list) -> tuple[str, ...]:
         return tuple(plain(t) for t in ch)
@@ -427,20 +481,22 @@ class Builder(Transformer):
         return T.Target(span=self.sp(meta), step=str(ch[0]))
 
     # ---- prompts ---------------------------------------------------------------------------
-    def _prompt(self, meta: Meta, ch: list) -> T.Prompt:
+    def _prompt(self, meta: Meta, ch: list, own_line: bool = False) -> T.Prompt:
         parts, barge, variants = ch[0], None, ()
         for item in ch[1:]:
             if isinstance(item, bool):
                 barge = item
             else:
                 variants = item
-        return T.Prompt(span=self.sp(meta), parts=parts, barge_in=barge, variants=variants)
+        claimed = self.claim(meta) if own_line else {}
+        return T.Prompt(**claimed, span=self.sp(meta), parts=parts, barge_in=barge,
+                        variants=variants)
 
     def prompt(self, meta: Meta, ch: list) -> T.Prompt:
-        return self._prompt(meta, ch)
+        return self._prompt(meta, ch, own_line=True)
 
     def say(self, meta: Meta, ch: list) -> T.Say:
-        return T.Say(span=self.sp(meta), prompt=self._prompt(meta, ch))
+        return T.Say(**self.claim(meta), span=self.sp(meta), prompt=self._prompt(meta, ch))
 
     def parts(self, meta: Meta, ch: list) -> tuple:
         return tuple(self.template(p) if isinstance(p, Token) else p for p in ch)
@@ -455,11 +511,11 @@ class Builder(Transformer):
         return tuple(ch)
 
     def variant(self, meta: Meta, ch: list) -> T.Variant:
-        return T.Variant(span=self.sp(meta), language=str(ch[0]), parts=ch[1])
+        return T.Variant(**self.claim(meta), span=self.sp(meta), language=str(ch[0]), parts=ch[1])
 
     # ---- statements ------------------------------------------------------------------------
     def pause(self, meta: Meta, ch: list) -> T.PauseStmt:
-        return T.PauseStmt(span=self.sp(meta), ms=self.duration(ch[0]))
+        return T.PauseStmt(**self.claim(meta), span=self.sp(meta), ms=self.duration(ch[0]))
 
     def ask(self, meta: Meta, ch: list) -> T.Ask:
         slot, stype = ch[0], ch[1]
@@ -474,7 +530,8 @@ class Builder(Transformer):
                 fields["validate"] = item
             elif isinstance(item, tuple) and item and item[0] == "confirm":
                 fields["confirm"] = item[1]
-        return T.Ask(span=self.sp(meta), slot=str(slot), type=stype, sensitive=sensitive,
+        return T.Ask(**self.claim(meta),
+                     span=self.sp(meta), slot=str(slot), type=stype, sensitive=sensitive,
                      handlers=tuple(i for i in items if isinstance(i, T.Handler)),
                      settings=self.settings(items, self.sp(meta)), **fields)
 
@@ -507,7 +564,8 @@ class Builder(Transformer):
         return T.SlotType(span=self.sp(meta), name=name)
 
     def validate(self, meta: Meta, ch: list) -> T.Validate:
-        return T.Validate(span=self.sp(meta), condition=ch[0], message=self.template(ch[1]))
+        return T.Validate(**self.claim(meta),
+                          span=self.sp(meta), condition=ch[0], message=self.template(ch[1]))
 
     def confirm(self, meta: Meta, ch: list) -> tuple:
         return ("confirm", ch[0])
@@ -523,7 +581,7 @@ class Builder(Transformer):
                 handlers.append(item)
             elif isinstance(item, tuple):
                 fields[item[0]] = item[1]
-        return T.Fetch(span=self.sp(meta), var=str(var), method=str(method),
+        return T.Fetch(**self.claim(meta), span=self.sp(meta), var=str(var), method=str(method),
                        url=self.template(url), headers=tuple(headers),
                        handlers=tuple(handlers), **fields)
 
@@ -538,13 +596,13 @@ class Builder(Transformer):
         return ("retries", n)
 
     def header(self, meta: Meta, ch: list) -> T.Header:
-        return T.Header(span=self.sp(meta), name=plain(ch[0]), value=ch[1])
+        return T.Header(**self.claim(meta), span=self.sp(meta), name=plain(ch[0]), value=ch[1])
 
     def json_body(self, meta: Meta, ch: list) -> tuple:
         return ("body", tuple(ch))
 
     def field(self, meta: Meta, ch: list) -> T.Field:
-        return T.Field(span=self.sp(meta), name=str(ch[0]), value=ch[1])
+        return T.Field(**self.claim(meta), span=self.sp(meta), name=str(ch[0]), value=ch[1])
 
     def run(self, meta: Meta, ch: list) -> T.Run:
         names = [c for c in ch if isinstance(c, Token) and c.type == "NAME"]
@@ -553,7 +611,8 @@ class Builder(Transformer):
         args = tuple(c for c in ch if not isinstance(c, Token | T.Handler))
         timeout = next((self.duration(c) for c in ch
                         if isinstance(c, Token) and c.type == "DURATION"), None)
-        return T.Run(span=self.sp(meta), hook=hook, var=var, args=args, timeout_ms=timeout,
+        return T.Run(**self.claim(meta),
+                     span=self.sp(meta), hook=hook, var=var, args=args, timeout_ms=timeout,
                      handlers=tuple(c for c in ch if isinstance(c, T.Handler)))
 
     def answer(self, meta: Meta, ch: list) -> T.Answer:
@@ -562,7 +621,8 @@ class Builder(Transformer):
         if value is not None and not 0 <= value <= 1:
             self.rep.error("F0607", self.sp(conf), f"min_confidence {conf} is out of range",
                            help="confidence is a number from 0 to 1, like 0.6")
-        return T.Answer(span=self.sp(meta), collection=plain(ch[0]), min_confidence=value,
+        return T.Answer(**self.claim(meta),
+                        span=self.sp(meta), collection=plain(ch[0]), min_confidence=value,
                         handlers=tuple(c for c in ch if isinstance(c, T.Handler)))
 
     def handoff(self, meta: Meta, ch: list) -> T.Handoff:
@@ -572,7 +632,7 @@ class Builder(Transformer):
                 self.rep.error("F0214", span, f"`{kind}` is given twice in this handoff",
                                help="keep one of the two")
             fields[kind] = value
-        return T.Handoff(span=self.sp(meta), queue=str(ch[0]), **fields)
+        return T.Handoff(**self.claim(meta), span=self.sp(meta), queue=str(ch[0]), **fields)
 
     def reason(self, meta: Meta, ch: list) -> tuple:
         return ("reason", self.template(ch[0]), self.sp(meta))
@@ -601,21 +661,22 @@ class Builder(Transformer):
     def record(self, meta: Meta, ch: list) -> T.Record:
         max_ms = next((self.duration(c) for c in ch[1:] if isinstance(c, Token)), None)
         prompt = next((c for c in ch if isinstance(c, T.Prompt)), None)
-        return T.Record(span=self.sp(meta), var=str(ch[0]), max_ms=max_ms, prompt=prompt,
+        return T.Record(**self.claim(meta),
+                        span=self.sp(meta), var=str(ch[0]), max_ms=max_ms, prompt=prompt,
                         handlers=tuple(c for c in ch if isinstance(c, T.Handler)))
 
     def set_stmt(self, meta: Meta, ch: list) -> T.Set:
-        return T.Set(span=self.sp(meta), var=str(ch[0]), value=ch[1])
+        return T.Set(**self.claim(meta), span=self.sp(meta), var=str(ch[0]), value=ch[1])
 
     def if_stmt(self, meta: Meta, ch: list) -> T.If:
         first = T.Branch(span=self.sp(meta), condition=ch[0], body=ch[1])
         branches = [first] + [c for c in ch[2:] if isinstance(c, T.Branch)]
         orelse = next((c for c in ch[2:] if isinstance(c, tuple)), None)
-        return T.If(span=self.sp(meta), branches=tuple(branches),
+        return T.If(**self.claim(meta), span=self.sp(meta), branches=tuple(branches),
                     orelse=orelse[1] if orelse else (), else_span=orelse[0] if orelse else None)
 
     def elif_clause(self, meta: Meta, ch: list) -> T.Branch:
-        return T.Branch(span=self.sp(meta), condition=ch[0], body=ch[1])
+        return T.Branch(**self.claim(meta), span=self.sp(meta), condition=ch[0], body=ch[1])
 
     def else_clause(self, meta: Meta, ch: list) -> tuple:
         return (self.sp(meta), ch[0])
@@ -624,16 +685,16 @@ class Builder(Transformer):
         return tuple(ch)
 
     def go(self, meta: Meta, ch: list) -> T.Go:
-        return T.Go(span=self.sp(meta), target=ch[0])
+        return T.Go(**self.claim(meta), span=self.sp(meta), target=ch[0])
 
     def call(self, meta: Meta, ch: list) -> T.Call:
-        return T.Call(span=self.sp(meta), target=ch[0])
+        return T.Call(**self.claim(meta), span=self.sp(meta), target=ch[0])
 
     def return_stmt(self, meta: Meta, ch: list) -> T.Return:
-        return T.Return(span=self.sp(meta))
+        return T.Return(**self.claim(meta), span=self.sp(meta))
 
     def hangup_stmt(self, meta: Meta, ch: list) -> T.Hangup:
-        return T.Hangup(span=self.sp(meta))
+        return T.Hangup(**self.claim(meta), span=self.sp(meta))
 
     # ---- expressions -----------------------------------------------------------------------
     def or_op(self, meta: Meta, ch: list) -> T.Binary:

@@ -48,11 +48,15 @@ def check_unit(unit: Unit, external_entries: set[str]) -> FlowFacts:
         facts = sub.facts if sub else None
         return frozenset(facts.returns or ()) if facts else frozenset()
 
-    return analyze_flow(program, rep, exports, external_entries, unit.is_subflow)
+    # After a syntax error a dropped block may hold the jumps, so reachability is unknown.
+    syntax_errors = any(d.code.startswith("F01") for d in rep.items)
+    return analyze_flow(program, rep, exports, external_entries, unit.is_subflow,
+                        report_unreachable=not syntax_errors)
 
 
 def _check_header(program: T.Program, rep: Reporter, unit: Unit) -> None:
-    if program.header is None:
+    broken = unit.parsed.broken_names  # blanked by a syntax error: not missing
+    if program.header is None and "flow" not in broken:
         rep.error("F0213", T.Span(1, 1, 1, 2), "this file has no `flow` header",
                   help='start the file with a line like: flow acme "Acme customer hotline"')
     else:
@@ -62,7 +66,7 @@ def _check_header(program: T.Program, rep: Reporter, unit: Unit) -> None:
         if lang and not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2}|-[A-Za-z0-9]{4,8})*", lang):
             rep.error("F0608", program.header.span, f"`{lang}` is not a language tag",
                       help="use a BCP 47 tag such as en-US or es-MX")
-    if not any(isinstance(s, T.Step) and s.entry for s in program.steps):
+    if not any(isinstance(s, T.Step) and s.entry for s in program.steps) and "start" not in broken:
         rep.error("F0213", program.header.span if program.header else T.Span(1, 1, 1, 2),
                   "this flow has no `start` block",
                   help="add a `start` block: it is where every call to this flow begins")

@@ -50,6 +50,41 @@ def scan(text: str) -> list[Comment]:
     return out
 
 
+Pending = dict[tuple[int, int], tuple[tuple[str, ...], str]]
+
+
+def plan(text: str, comments: list[Comment]
+         ) -> tuple[Pending, dict[tuple[int, int], list[Comment]], list[Comment]]:
+    """Where each comment goes: the (line, column) of the code it describes.
+
+    A comment on its own line describes the next line of code; a comment after code describes
+    the code that starts that line. Returns what the builder hands to the node starting at each
+    place, the comments behind each place, and the comments with no code after them. What no
+    node takes is attached afterwards by `attach`.
+    """
+    lines = text.split("\n")
+    comment_lines = {c.line for c in comments if c.own_line}
+    owners: dict[tuple[int, int], list[Comment]] = {}
+    unplanned: list[Comment] = []
+    for c in comments:
+        n = c.line
+        if c.own_line:
+            n += 1
+            while n <= len(lines) and (not lines[n - 1].strip() or n in comment_lines):
+                n += 1
+            if n > len(lines):
+                unplanned.append(c)
+                continue
+        line = lines[n - 1]
+        owners.setdefault((n, len(line) - len(line.lstrip()) + 1), []).append(c)
+    pending = {
+        key: (tuple(c.text for c in cs if c.own_line),
+              " ".join(c.text for c in cs if not c.own_line))
+        for key, cs in owners.items()
+    }
+    return pending, owners, unplanned
+
+
 # Nodes that stand for a line of source and can carry comments.
 ANCHORS = (
     T.FlowHeader, T.Use, T.Hours, T.WeeklyRule, T.Queue, T.Announce, T.Overflow, T.MaxWait,

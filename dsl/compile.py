@@ -17,6 +17,7 @@ from dsl.check import check_unit
 from dsl.comments import ANCHORS
 from dsl.diagnostics import ERROR, Diagnostic
 from dsl.ir import document, to_json
+from dsl.parser import gc_paused
 from dsl.project import Loader, Resources, Unit
 from dsl.source import Source
 from dsl.types import infer, variable_types
@@ -24,6 +25,9 @@ from dsl.walk import targets
 
 BUILTIN_DEFAULTS = T.Effective(input="both", barge_in=True, noinput_ms=5000, interdigit_ms=3000,
                                attempts=3, terminator=None)
+# Structures that hold no node the lowering changes: it does not descend into them.
+LEAVES = (T.Template, T.Str, T.Num, T.Bool, T.Ref, T.Func, T.Unary, T.Binary, T.IsSet, T.Target,
+          T.Trigger, T.SlotType, T.Settings, T.Pause, str)
 YES_NO_KEYS = ("1", "2")  # "press 1 for yes, 2 for no"
 
 
@@ -73,6 +77,11 @@ def compile_text(text: str, path: str = "<text>") -> Compilation:
 
 
 def _finish(root: Unit, loader: Loader) -> Compilation:
+    with gc_paused():
+        return _check_and_lower(root, loader)
+
+
+def _check_and_lower(root: Unit, loader: Loader) -> Compilation:
     order: list[Unit] = []
     _post_order(root, set(), order)
     entries: dict[int, set[str]] = {id(u): set() for u in order}
@@ -126,7 +135,8 @@ class Lowering:
 
     def node(self, node: Any, path: str) -> Any:
         if isinstance(node, tuple):
-            return tuple(self.node(item, f"{path}/{i}") for i, item in enumerate(node))
+            new = tuple(self.node(item, f"{path}/{i}") for i, item in enumerate(node))
+            return node if all(a is b for a, b in zip(new, node, strict=True)) else new
         if not isinstance(node, T.Node):
             return node
         changes: dict[str, Any] = {}
@@ -134,6 +144,8 @@ class Lowering:
             if f.name in ("span", "comments", "note", "id", "effective", "expect"):
                 continue
             value = getattr(node, f.name)
+            if isinstance(value, LEAVES):
+                continue
             if isinstance(value, T.Node | tuple) and value:
                 new = self.node(value, self.child_path(node, f.name, path))
                 if new is not value:

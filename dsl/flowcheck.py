@@ -9,7 +9,7 @@ variables are those set on every path that reaches it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dsl import tree as T
@@ -17,8 +17,29 @@ from dsl.diagnostics import Reporter, did_you_mean
 from dsl.types import BUILTIN_VARS
 from dsl.walk import expressions, sub_expressions
 
-Vars = frozenset[str]
-INPUT_STEPS = (T.Menu, T.Ask, T.Record)
+# A set of variables as a bit mask (one bit per variable name): unions and intersections of the
+# sets that grow along a long flow stay cheap.
+Vars = int
+
+
+class Bits:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def of(self, name: str) -> int:
+        bit = self.index.get(name)
+        if bit is None:
+            bit = self.index[name] = 1 << len(self.index)
+        return bit
+
+    def mask(self, names: Iterable[str]) -> int:
+        out = 0
+        for n in names:
+            out |= self.of(n)
+        return out
+
+    def names(self, mask: int) -> frozenset[str]:
+        return frozenset(n for n, b in self.index.items() if mask & b)
 
 
 @dataclass
@@ -26,15 +47,16 @@ class FlowFacts:
     """Results other passes and importing flows need."""
 
     reached: set[str] = field(default_factory=set)
-    returns: Vars | None = None  # variables set at every `return` (None: no return)
+    returns: frozenset[str] | None = None  # variables set at every `return` (None: no return)
 
 
 @dataclass
 class Analyzer:
     program: T.Program
     rep: Reporter
-    subflow_exports: Callable[[str], Vars]  # alias -> variables set when the call returns
+    subflow_exports: Callable[[str], frozenset[str]]  # alias -> variables set by the call
     assigned_at: dict[str, T.Node]
+    bits: Bits
     report: bool = False
     edges: list[tuple[str, Vars]] = field(default_factory=list)
     returns: list[Vars] = field(default_factory=list)
@@ -58,7 +80,7 @@ class Analyzer:
                 skip.add(id(expr.ref))
             if isinstance(expr, T.Ref) and id(expr) not in skip:
                 name = expr.path[0]
-                if name in BUILTIN_VARS or name in have:
+                if name in BUILTIN_VARS or have & self.bits.of(name):
                     continue
                 self._unset(expr, name)
 
@@ -116,10 +138,10 @@ class Analyzer:
             return None
         if isinstance(stmt, T.Call):
             alias = stmt.target.flow or stmt.target.step
-            return have | self.subflow_exports(alias)
+            return have | self.bits.mask(self.subflow_exports(alias))
         if isinstance(stmt, T.Set):
             self.reads(stmt, have)
-            return have | {stmt.var}
+            return have | self.bits.of(stmt.var)
         if isinstance(stmt, T.If):
             return self.if_stmt(stmt, have)
         if isinstance(stmt, T.Ask):
@@ -128,7 +150,7 @@ class Analyzer:
             return self.input_step(stmt, have, stmt.var)
         if isinstance(stmt, T.Fetch | T.Run):
             self.reads(stmt, have)
-            after = have | {stmt.var} if stmt.var else have
+            after = have | self.bits.of(stmt.var) if stmt.var else have
             _, err = self.handler_exit(stmt.handlers, "error", have)
             return _meet(after, err)
         if isinstance(stmt, T.Answer):
@@ -143,7 +165,7 @@ class Analyzer:
         pending = have
         for branch in stmt.branches:
             self.read_expr(branch.condition, pending)
-            narrowed, negated = _narrow(branch.condition)
+            narrowed, negated = _narrow(branch.condition, self.bits)
             result = self.block(branch.body, pending | narrowed)
             out = _meet(out, result) if out is not None else result
             pending = pending | negated
@@ -153,7 +175,7 @@ class Analyzer:
     def input_step(self, stmt: T.Ask | T.Record, have: Vars, var: str) -> Vars | None:
         self.reads(stmt.prompt, have) if stmt.prompt else None
         if isinstance(stmt, T.Ask):
-            with_slot = have | {var}
+            with_slot = have | self.bits.of(var)
             for part in stmt.confirm:
                 self.reads(part, with_slot)
             if stmt.validate:
@@ -162,8 +184,8 @@ class Analyzer:
         present, fail = self.handler_exit(stmt.handlers, "failure", have)
         self.other_handlers(stmt.handlers, have, ("failure",))
         if not present and not self.global_failure:
-            return have | {var}
-        return _meet(have | {var}, fail)
+            return have | self.bits.of(var)
+        return _meet(have | self.bits.of(var), fail)
 
     def menu(self, menu: T.Menu, have: Vars) -> None:
         self.reads(menu.prompt, have) if menu.prompt else None
@@ -184,23 +206,23 @@ def _meet(a: Vars | None, b: Vars | None) -> Vars | None:
     return a & b
 
 
-def _narrow(cond: T.Expr) -> tuple[Vars, Vars]:
+def _narrow(cond: T.Expr, bits: Bits) -> tuple[Vars, Vars]:
     """Variables known set when the condition is true, and when it is false."""
     if isinstance(cond, T.IsSet):
-        name = frozenset({cond.ref.path[0]})
-        return (frozenset(), name) if cond.negated else (name, frozenset())
+        name = bits.of(cond.ref.path[0])
+        return (0, name) if cond.negated else (name, 0)
     if isinstance(cond, T.Binary) and cond.op == "and":
-        lt, _ = _narrow(cond.left)
-        rt, _ = _narrow(cond.right)
-        return lt | rt, frozenset()
+        lt, _ = _narrow(cond.left, bits)
+        rt, _ = _narrow(cond.right, bits)
+        return lt | rt, 0
     if isinstance(cond, T.Binary) and cond.op == "or":
-        _, lf = _narrow(cond.left)
-        _, rf = _narrow(cond.right)
-        return frozenset(), lf | rf
+        _, lf = _narrow(cond.left, bits)
+        _, rf = _narrow(cond.right, bits)
+        return 0, lf | rf
     if isinstance(cond, T.Unary) and cond.op == "not":
-        t, f = _narrow(cond.operand)
+        t, f = _narrow(cond.operand, bits)
         return f, t
-    return frozenset(), frozenset()
+    return 0, 0
 
 
 def assignment_sites(program: T.Program) -> dict[str, T.Node]:
@@ -215,14 +237,18 @@ def assignment_sites(program: T.Program) -> dict[str, T.Node]:
     return sites
 
 
-def analyze_flow(program: T.Program, rep: Reporter, subflow_exports: Callable[[str], Vars],
-                 external_entries: set[str], is_subflow: bool) -> FlowFacts:
+def analyze_flow(program: T.Program, rep: Reporter,
+                 subflow_exports: Callable[[str], frozenset[str]],
+                 external_entries: set[str], is_subflow: bool,
+                 report_unreachable: bool = True) -> FlowFacts:
     steps = {s.name: s for s in program.steps}
     sites = assignment_sites(program)
+    bits = Bits()
+    all_sites = bits.mask(sites)
     global_failure = any(h.trigger.kind == "failure" for h in program.handlers)
 
     def run_step(step: T.Step | T.Menu, have: Vars, report: bool) -> Analyzer:
-        an = Analyzer(program, rep, subflow_exports, sites, report,
+        an = Analyzer(program, rep, subflow_exports, sites, bits, report,
                       global_failure=global_failure)
         if isinstance(step, T.Menu):
             an.menu(step, have)
@@ -239,9 +265,9 @@ def analyze_flow(program: T.Program, rep: Reporter, subflow_exports: Callable[[s
         return an
 
     # Global handlers can fire anywhere: they see no slots, and their jumps start from nothing.
-    globals_an = Analyzer(program, rep, subflow_exports, sites, False)
+    globals_an = Analyzer(program, rep, subflow_exports, sites, bits, False)
     for h in program.handlers:
-        globals_an.block(h.body, frozenset())
+        globals_an.block(h.body, 0)
 
     entry: dict[str, Vars] = {}
     work: list[str] = []
@@ -256,7 +282,7 @@ def analyze_flow(program: T.Program, rep: Reporter, subflow_exports: Callable[[s
             work.append(name)
 
     for name in ("start", *sorted(external_entries)):
-        arrive(name, frozenset())
+        arrive(name, 0)
     for target, have in globals_an.edges:
         arrive(target, have)
     while work:
@@ -267,14 +293,14 @@ def analyze_flow(program: T.Program, rep: Reporter, subflow_exports: Callable[[s
 
     # Final pass: report, with each step's settled incoming variables.
     returns: list[Vars] = []
-    reporter = Analyzer(program, rep, subflow_exports, sites, True)
+    reporter = Analyzer(program, rep, subflow_exports, sites, bits, True)
     for h in program.handlers:
-        reporter.block(h.body, frozenset())
+        reporter.block(h.body, 0)
     for step in program.steps:
         reached = step.name in entry
         # An unreached step is still checked, as if every variable of the flow were set.
-        an = run_step(step, entry[step.name] if reached else frozenset(sites), report=True)
-        if not reached and not step.entry:
+        an = run_step(step, entry[step.name] if reached else all_sites, report=True)
+        if not reached and not step.entry and report_unreachable:
             rep.warning("F0403", step.span, f"step `{step.name}` is never reached",
                         label="no `go`, menu choice or handler leads here",
                         help="remove it, or add a `go` or a menu choice that leads to it")
@@ -284,5 +310,5 @@ def analyze_flow(program: T.Program, rep: Reporter, subflow_exports: Callable[[s
         result = returns[0]
         for r in returns[1:]:
             result &= r
-        facts.returns = result
+        facts.returns = bits.names(result)
     return facts

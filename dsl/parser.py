@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import ClassVar
 
-from lark import Lark
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
@@ -138,12 +142,67 @@ def open_block(source: Source, line: int) -> tuple[int, str] | None:
     return None
 
 
+# Lines that open a block, and how many of their words name it (`on` is handled apart).
+_BLOCK_WORDS = {"flow": 2, "hours": 2, "queue": 2, "step": 2, "menu": 2, "start": 1, "if": 1,
+                "elif": 1, "else": 1, "defaults": 1, "body": 1, "context": 1, "ask": 2,
+                "fetch": 2, "record": 2, "run": 1, "handoff": 2, "answer": 1}
+# Headers that must have an indented block under them.
+_NEEDS_BLOCK = re.compile(r"(step|menu|hours|queue)\s+\w+|start|else|defaults|body|context"
+                          r"|(if|elif)\s.*|on\s+(intent\s+\w+|key\s+\w+|(noinput|nomatch)(\s+\d+)?"
+                          r"|hangup|error|failure|no_answer)")
+
+
+def _header_name(text: str) -> str:
+    """How a block header line is named in messages (`step billing`, `on key 0`), or ""."""
+    words = text.split("#")[0].split()
+    if not words:
+        return ""
+    if words[0] == "on" and len(words) > 1:
+        counted = words[1] in ("key", "intent", "noinput", "nomatch") and len(words) > 2
+        return " ".join(words[: 3 if counted else 2])
+    n = _BLOCK_WORDS.get(words[0], 0)
+    return " ".join(words[:n])
+
+
 def _block_phrase(source: Source, line: int) -> str:
     found = open_block(source, line)
     if not found:
         return ""
-    n, words = found
-    return f" in the `{words}` block that starts on line {n}"
+    n, _ = found
+    name = _header_name(source.line_text(n))
+    return f" in the `{name}` block that starts on line {n}" if name else ""
+
+
+def _empty_block(src: Source, line: int) -> int | None:
+    """The header line just before `line` that should have a block but has none under it."""
+    prev = line - 1
+    while prev >= 1 and not _code_line(src.line_text(prev)):
+        prev -= 1
+    if prev < 1 or prev == line:
+        return None
+    header = src.line_text(prev)
+    if not _NEEDS_BLOCK.fullmatch(header.split("#")[0].strip()):
+        return None
+    text = src.line_text(line)
+    if line <= src.line_count and _code_line(text) and _indent(text) > _indent(header):
+        return None
+    return prev
+
+
+def _last_code_line(src: Source) -> int:
+    n = src.line_count
+    while n > 1 and not _code_line(src.line_text(n)):
+        n -= 1
+    return n
+
+
+def _unclosed_paren(exc: Exception, line: int) -> Token | None:
+    """A `(` still open on an earlier line than the error (line breaks inside parens are joined)."""
+    stack = getattr(getattr(exc, "state", None), "value_stack", None) or []
+    opened = [v for v in stack if isinstance(v, Token) and v.type == "LPAR"]
+    if opened and (opened[-1].line or 0) < line:
+        return opened[-1]
+    return None
 
 
 def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
@@ -169,26 +228,69 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
                       help='end the text with a closing `"`; write \\" for a quote inside it')
         else:
             allowed = getattr(exc, "allowed", None) or set()
-            expected = f"; expected {expected_words(allowed)}" if allowed else ""
-            rep.error("F0105", span, f"unexpected character `{char}`{_block_phrase(src, line)}"
-                      f"{expected}", help=_help_for(allowed))
+            label = f"expected {expected_words(allowed)}" if allowed else ""
+            help = _help_for(allowed)
+            if {"ADD_OP", "MUL_OP"} & set(allowed):
+                label = f"`{char}` is not an operator"
+                help = "operators are + - * / == != < <= > >= and the words and, or, not"
+            rep.error("F0105", span, f"unexpected character `{char}`{_block_phrase(src, line)}",
+                      label=label, help=help)
         return line
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
         token = getattr(exc, "token", None)
         expected = set(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ())
+        interactive = getattr(exc, "interactive_parser", None)
+        if interactive is not None:  # what really fits: LALR's table lists merged states' tokens
+            expected = set(interactive.accepts()) or expected
         if token is None or token.type == "$END" or isinstance(exc, UnexpectedEOF):
-            span = src.end_span()
+            last = _last_code_line(src)
+            end = len(src.line_text(last)) + 1
+            span = Span(last, end, last, end + 1)
+            header = _empty_block(src, src.line_count + 1)
+            if header is not None:
+                name = _header_name(src.line_text(header)) or "this line"
+                rep.error("F0102", span, "the file ended before anything was indented under "
+                          f"`{name}`",
+                          label="expected an indented block under this line",
+                          help=_help_for({"_INDENT"}))
+                return span.line
             block = _block_phrase(src, src.line_count + 1)
             rep.error("F0102", span, f"the file ended too early{block}",
                       label=f"expected {expected_words(expected)}" if expected else "",
                       help="finish the block, or remove its unfinished last line")
             return span.line
         line, col = token.line or 1, token.column or 1
+        paren = _unclosed_paren(exc, line)
+        if paren is not None:
+            pline, pcol = paren.line or line, paren.column or 1
+            rep.error("F0101", Span(pline, pcol, pline, pcol + 1), "this `(` is never closed",
+                      label="opened here",
+                      help="add the missing `)`; inside parentheses a line break does not end "
+                      "the line")
+            return pline
+        header = _empty_block(src, line) if token.type not in ("_NL", "_INDENT") else None
+        if header is not None:
+            text = src.line_text(header)
+            c = len(text) - len(text.lstrip()) + 1
+            name = _header_name(text) or text.strip()
+            rep.error("F0103", Span(header, c, header, c + len(text.split("#")[0].strip())),
+                      f"nothing is indented under `{name}`",
+                      label="expected an indented block under this line",
+                      help=_help_for({"_INDENT"}))
+            return header
         if token.type == "_NL":
             end = len(src.line_text(line)) + 1
             span = Span(line, end, line, end + 1)
-            rep.error("F0101", span, f"this line ends too early{_block_phrase(src, line)}",
-                      label=f"expected {expected_words(expected)}", help=_help_for(expected))
+            before = src.line_text(line).split("#")[0].rstrip()
+            words = expected_words(expected)
+            if before.endswith("->") and "NAME" in expected:
+                words = "the step to go to after `->`"
+            code, message = "F0101", f"this line ends too early{_block_phrase(src, line)}"
+            if not src.text[token.start_pos :].strip():
+                code, message = "F0102", f"the file ended in the middle of a line" \
+                    f"{_block_phrase(src, line)}"
+            rep.error(code, span, message, label=f"expected {words}",
+                      help=_help_for(expected | ({"->"} if "->" in before else set())))
             return line
         if token.type == "_INDENT":
             nline = _next_code_line(src, line)
@@ -215,9 +317,25 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
             rep.error("F0107", span, f"`{token}` is a keyword and cannot be used as a name",
                       help=f"choose another name, such as `{token}_step`")
             return line
+        stack = getattr(getattr(exc, "state", None), "value_stack", None) or [None]
+        after_indent = isinstance(stack[-1], Token) and stack[-1].type == "_INDENT"
+        if after_indent and "LANG" in expected and token.type in literals:
+            c = len(src.line_text(line)) - len(src.line_text(line).lstrip()) + 1
+            rep.error("F0103", Span(line, c, line, c + 1), "unexpected indentation",
+                      label="this line is indented more than the one before",
+                      help='only translations such as `es-US "Hola."` go indented under `say` '
+                      "or `prompt`; line this statement up with the one above")
+            return line
         shown = str(token).split("\n")[0]
+        help = _help_for(expected)
+        keywords = {literals[n] for n in expected if n in literals}
+        close = difflib.get_close_matches(shown, sorted(keywords), n=1, cutoff=0.6)
+        if close and re.fullmatch(r"[a-z_]+", shown):
+            help = f"did you mean `{close[0]}`?"
+        elif token.type == "STRING" and "NAME" in expected:
+            help = f"names are written without quotes, like {shown.strip(chr(34))}"
         rep.error("F0101", span, f"unexpected `{shown}`{_block_phrase(src, line)}",
-                  label=f"expected {expected_words(expected)}", help=_help_for(expected))
+                  label=f"expected {expected_words(expected)}", help=help)
         return line
     raise exc
 
@@ -280,6 +398,8 @@ def _blank_item(text: str, line: int, broken: set[str]) -> str | None:
         m = _HEADER.match(lines[i])
         if m:
             broken.add(m.group(2))
+        elif re.match(r"(start|flow)\b", lines[i]):
+            broken.add(lines[i].split()[0])  # so the checker does not also say it is missing
         if lines[i].strip():
             lines[i] = " " * len(lines[i])
             changed = True
@@ -288,16 +408,36 @@ def _blank_item(text: str, line: int, broken: set[str]) -> str | None:
 
 def parse(source: Source) -> ParseResult:
     """Parse a whole file, reporting every syntax error (one per top-level item)."""
+    with gc_paused():
+        return _parse(source)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsing builds many objects and no cycles; CPython's collector would rescan them all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(source: Source) -> ParseResult:
     rep = Reporter(source)
     broken: set[str] = set()
     text = source.text if source.text.endswith("\n") else source.text + "\n"
+    tab_line = 0
     if "\t" in text:
         for n in range(1, source.line_count + 1):
             line = source.line_text(n)
             lead = line[: len(line) - len(line.lstrip())]
             if "\t" in lead:
                 rep.error("F0103", Span(n, 1, n, len(lead) + 1), "indentation uses a tab",
+                          label="a tab",
                           help="indent with spaces only (two per level is the convention)")
+                tab_line = n
                 break
     parser = lark_parser()
     tree = None
@@ -306,15 +446,22 @@ def parse(source: Source) -> ParseResult:
             tree = parser.parse(text, start="start")
             break
         except (UnexpectedInput, DedentError) as exc:
+            reported = len(rep.items)
             line = syntax_diagnostic(rep, exc)
+            if line == tab_line:  # the tab is the cause: one message is enough
+                del rep.items[reported:]
             blanked = _blank_item(text, line, broken)
             if blanked is None:
                 break
             text = blanked
     if tree is None:
         return ParseResult(source, T.Program(), rep, broken)
-    program = Builder(rep, parser).transform(tree)
-    program = C.attach(program, C.scan(source.text))
+    comments = C.scan(source.text)
+    pending, owners, unplanned = C.plan(source.text, comments)
+    program = Builder(rep, parser, pending=pending).transform(tree)
+    left = [c for key in pending for c in owners[key]] + unplanned
+    if left:
+        program = C.attach(program, sorted(left, key=lambda c: c.line))
     return ParseResult(source, program, rep, broken)
 
 
