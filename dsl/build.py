@@ -163,13 +163,17 @@ class Builder:
 
     def settings(self, items: list, meta_span: Span) -> T.Settings:
         values: dict[str, Any] = {}
+        seen: dict[str, Span] = {}
         first: Span | None = None
         for item in items:
             if isinstance(item, tuple) and item and item[0] == SETTING:
                 _, name, value, span = item
                 if name in values:
-                    self.rep.error("F0214", span, f"`{name}` is set twice in this block",
+                    shown = name.removesuffix("_ms")  # noinput_ms is written `noinput after`
+                    self.rep.error("F0214", span, f"`{shown}` is set twice in this block",
+                                   label=f"already set on line {seen[name].line}",
                                    help="keep one of the two lines")
+                seen.setdefault(name, span)
                 values[name] = value
                 first = first or span
         return T.Settings(span=first or meta_span, **values)
@@ -539,7 +543,12 @@ class Builder:
         lo = int(ch[0]) if ch else None
         hi = int(ch[1]) if len(ch) > 1 else lo
         if lo is not None and hi is not None and (lo < 1 or hi < lo or hi > 32):
-            self.rep.error("F0606", self.sp(meta), "invalid digit count",
+            problem = ("its minimum is larger than its maximum" if hi < lo else
+                       "a slot takes at least 1 digit" if lo < 1 else
+                       "a slot takes at most 32 digits")
+            written = f"digits({lo})" if len(ch) == 1 else f"digits({lo}..{hi})"
+            self.rep.error("F0606", self.sp(meta), f"`{written}` is not a valid digit count: "
+                           f"{problem}",
                            help="write digits(N) for exactly N digits or digits(MIN..MAX), "
                            "with 1 <= MIN <= MAX <= 32")
         return T.SlotType(span=self.sp(meta), name="digits", min_len=lo, max_len=hi)
@@ -552,8 +561,12 @@ class Builder:
         try:
             re.compile(pattern)
         except re.error as exc:
-            self.rep.error("F0601", self.sp(ch[0]), f"invalid pattern: {exc.msg}",
-                           label=f"at position {exc.pos}" if exc.pos is not None else "",
+            where = self.sp(ch[0])
+            if exc.pos is not None and ch[0].value[1:-1] == pattern:  # caret on the culprit
+                where = span_of(self.rep, ch[0], self.delta + 1 + exc.pos)
+                where = Span(where.line, where.column, where.line, where.column + 1)
+            self.rep.error("F0601", where, f"invalid pattern: {exc.msg}",
+                           label="the problem starts here" if where != self.sp(ch[0]) else "",
                            help="patterns are regular expressions (Python syntax), like "
                            '"[A-Z]{2}[0-9]{6}"')
         return T.SlotType(span=self.sp(meta), name="pattern", pattern=pattern)
@@ -619,7 +632,7 @@ class Builder:
         conf = next((c for c in ch[1:] if isinstance(c, Token)), None)
         value = float(conf) if conf is not None else None
         if value is not None and not 0 <= value <= 1:
-            self.rep.error("F0607", self.sp(conf), f"min_confidence {conf} is out of range",
+            self.rep.error("F0607", self.sp(conf), f"`min_confidence {conf}` is out of range",
                            help="confidence is a number from 0 to 1, like 0.6")
         return T.Answer(**self.claim(meta),
                         span=self.sp(meta), collection=plain(ch[0]), min_confidence=value,

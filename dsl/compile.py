@@ -103,8 +103,24 @@ def _check_and_lower(root: Unit, loader: Loader) -> Compilation:
             diagnostics.extend(unit.resources.diagnostics)
             sources.update(unit.resources.sources)
         programs[unit.path] = lower(unit.program)
+    diagnostics.extend(_returns_outside_subflow(root))
     diagnostics = sorted(set(diagnostics), key=lambda d: d.sort_key)
     return Compilation(root, order, diagnostics, sources, programs)
+
+
+def _returns_outside_subflow(root: Unit) -> list[Diagnostic]:
+    """`return` in the flow being compiled: no flow called it, so there is nowhere to go back.
+
+    Reported here, for the root only, because whether a file is a sub-flow depends on who
+    compiles it (the CLI drops this compilation when another flow uses the file).
+    """
+    from dsl.walk import program_statements
+
+    return [Diagnostic("F0406", ERROR, "`return` outside a sub-flow", stmt.span, root.path,
+                       label="no flow calls this one, so there is nowhere to return to",
+                       help="end the path with `go`, `handoff` or `hangup`; `return` belongs in a "
+                       'file that another flow imports with `use "file.flow" as name` and `call`s')
+            for stmt in program_statements(root.program) if isinstance(stmt, T.Return)]
 
 
 # ---- lowering: ids, settings, expectations -----------------------------------------------------

@@ -44,9 +44,10 @@ class Reporter:
 def did_you_mean(name: str, candidates: Iterable[str], what: str) -> str:
     """A hint naming the closest candidate, or listing what exists."""
     pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.65)
     if close:
-        return f"a {what} with a similar name exists: `{close[0]}`"
+        article = "an" if what[:1] in "aeiou" or what.startswith("hour") else "a"
+        return f"{article} {what} with a similar name exists: `{close[0]}`"
     if not pool:
         return f"this flow declares no {what}s"
     shown = ", ".join(f"`{c}`" for c in pool[:8])

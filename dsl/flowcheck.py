@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from dsl import tree as T
 from dsl.diagnostics import Reporter, did_you_mean
 from dsl.types import BUILTIN_VARS
-from dsl.walk import expressions, sub_expressions
+from dsl.walk import expressions
 
 # A set of variables as a bit mask (one bit per variable name): unions and intersections of the
 # sets that grow along a long flow stay cheap.
@@ -58,6 +58,7 @@ class Analyzer:
     assigned_at: dict[str, T.Node]
     bits: Bits
     report: bool = False
+    subflow_vars: dict[str, str] = field(default_factory=dict)  # variable -> sub-flow alias
     edges: list[tuple[str, Vars]] = field(default_factory=list)
     returns: list[Vars] = field(default_factory=list)
     global_failure: bool = False
@@ -69,23 +70,38 @@ class Analyzer:
         for top in expressions(node):
             self.read_expr(top, have)
 
-    def read_expr(self, top: T.Expr, have: Vars) -> None:
-        if not self.report:
+    def read_expr(self, expr: T.Expr, have: Vars) -> None:
+        """Report reads of variables not in `have`; `and`/`or` narrow like `if` does."""
+        if not self.report or isinstance(expr, T.IsSet | T.Num | T.Bool):
             return
-        skip: set[int] = set()
-        for expr in sub_expressions(top):
-            if isinstance(expr, T.Func) and expr.name == "open":
-                skip.update(id(a) for a in expr.args)
-            if isinstance(expr, T.IsSet):
-                skip.add(id(expr.ref))
-            if isinstance(expr, T.Ref) and id(expr) not in skip:
-                name = expr.path[0]
-                if name in BUILTIN_VARS or have & self.bits.of(name):
-                    continue
+        if isinstance(expr, T.Ref):
+            name = expr.path[0]
+            if name not in BUILTIN_VARS and not have & self.bits.of(name):
                 self._unset(expr, name)
+        elif isinstance(expr, T.Binary):
+            self.read_expr(expr.left, have)
+            when_true, when_false = _narrow(expr.left, self.bits)
+            extra = when_true if expr.op == "and" else when_false if expr.op == "or" else 0
+            self.read_expr(expr.right, have | extra)
+        elif isinstance(expr, T.Unary):
+            self.read_expr(expr.operand, have)
+        elif isinstance(expr, T.Func):
+            if expr.name != "open":  # open() names an hours block, not a variable
+                for arg in expr.args:
+                    self.read_expr(arg, have)
+        elif isinstance(expr, T.Str):
+            for inner in expressions(expr.value):
+                self.read_expr(inner, have)
 
     def _unset(self, expr: T.Ref, name: str) -> None:
         site = self.assigned_at.get(name)
+        if site is None and name in self.subflow_vars:
+            alias = self.subflow_vars[name]
+            self.rep.error("F0401", expr.span, f"`{name}` may not be set here", label="read here",
+                           help=f"sub-flow `{alias}` sets it, but not on every path that returns; "
+                           f"set it before each `return` there, or guard the read with "
+                           f"`if {name} is set`")
+            return
         if site is None:
             self.rep.error("F0401", expr.span, f"`{name}` is never set in this flow",
                            label="read here",
@@ -240,6 +256,7 @@ def assignment_sites(program: T.Program) -> dict[str, T.Node]:
 def analyze_flow(program: T.Program, rep: Reporter,
                  subflow_exports: Callable[[str], frozenset[str]],
                  external_entries: set[str], is_subflow: bool,
+                 subflow_vars: dict[str, str] | None = None,
                  report_unreachable: bool = True) -> FlowFacts:
     steps = {s.name: s for s in program.steps}
     sites = assignment_sites(program)
@@ -249,7 +266,7 @@ def analyze_flow(program: T.Program, rep: Reporter,
 
     def run_step(step: T.Step | T.Menu, have: Vars, report: bool) -> Analyzer:
         an = Analyzer(program, rep, subflow_exports, sites, bits, report,
-                      global_failure=global_failure)
+                      global_failure=global_failure, subflow_vars=subflow_vars or {})
         if isinstance(step, T.Menu):
             an.menu(step, have)
             return an
@@ -260,8 +277,8 @@ def analyze_flow(program: T.Program, rep: Reporter,
             what = "the start block" if step.entry else f"step `{step.name}`"
             rep.error("F0404", step.span, f"{what} can reach its end without going anywhere",
                       label="a path through this step ends without a destination",
-                      help="end every path with `go`, `handoff`, `hangup`"
-                      + (" or `return`" if is_subflow else ""))
+                      help="end every path with `go`, `handoff`"
+                      + (", `hangup` or `return`" if is_subflow else " or `hangup`"))
         return an
 
     # Global handlers can fire anywhere: they see no slots, and their jumps start from nothing.
@@ -293,14 +310,16 @@ def analyze_flow(program: T.Program, rep: Reporter,
 
     # Final pass: report, with each step's settled incoming variables.
     returns: list[Vars] = []
-    reporter = Analyzer(program, rep, subflow_exports, sites, bits, True)
+    reporter = Analyzer(program, rep, subflow_exports, sites, bits, True,
+                        subflow_vars=subflow_vars or {})
     for h in program.handlers:
         reporter.block(h.body, 0)
+    returns.extend(reporter.returns)
     for step in program.steps:
         reached = step.name in entry
         # An unreached step is still checked, as if every variable of the flow were set.
         an = run_step(step, entry[step.name] if reached else all_sites, report=True)
-        if not reached and not step.entry and report_unreachable:
+        if not reached and not getattr(step, "entry", False) and report_unreachable:
             rep.warning("F0403", step.span, f"step `{step.name}` is never reached",
                         label="no `go`, menu choice or handler leads here",
                         help="remove it, or add a `go` or a menu choice that leads to it")

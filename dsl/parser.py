@@ -332,6 +332,9 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
         close = difflib.get_close_matches(shown, sorted(keywords), n=1, cutoff=0.6)
         if close and re.fullmatch(r"[a-z_]+", shown):
             help = f"did you mean `{close[0]}`?"
+        elif re.fullmatch(r"(ms|s|m|h|sec(ond)?s?|min(ute)?s?|hours?)", shown) and \
+                src.line_text(line)[: col - 1].rstrip()[-1:].isdigit():
+            help = "write a duration as one word, with no space: 500ms, 5s, 2m or 1h"
         elif token.type == "STRING" and "NAME" in expected:
             help = f"names are written without quotes, like {shown.strip(chr(34))}"
         rep.error("F0101", span, f"unexpected `{shown}`{_block_phrase(src, line)}",

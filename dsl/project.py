@@ -111,6 +111,12 @@ def load_intents(folder: Path, res: Resources) -> None:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if "<block end>" in problem or "<block mapping start>" in problem:
+            problem = "this line's indentation does not match the lines above it"
+        elif "mapping values are not allowed" in problem:
+            problem = "a `:` where none is expected (put text that holds a colon in quotes)"
+        elif "'\\t'" in problem:
+            problem = "a tab (indent with spaces)"
         rep.error("F0705", Span(line, col, line, col + 1),
                   f"{NLU_FILE} is not valid YAML: {problem}",
                   help="training data uses Rasa's format: `nlu:` then `- intent: NAME` entries "
@@ -174,10 +180,16 @@ class Loader:
                     "into a third file")
                 continue
             if not target.is_file():
+                from dsl.diagnostics import did_you_mean
+
+                near = sorted(p.name for p in target.parent.glob("*.flow")) \
+                    if target.parent.is_dir() else []
+                close = did_you_mean(target.name, near, "file")
+                rep_help = "paths in `use` are relative to the file that contains them"
+                if "similar" in close:
+                    rep_help = close
                 parsed.reporter.error("F0702", use.span, f"cannot find `{use.path}`",
-                                      label=f"no such file next to {path.name}",
-                                      help="paths in `use` are relative to the file that "
-                                      "contains them")
+                                      label=f"no such file next to {path.name}", help=rep_help)
                 continue
             try:
                 child = self.load(target, (*stack, key))

@@ -133,17 +133,25 @@ def _check_format(part: T.Interp, env: dict[str, str], rep: Reporter) -> None:
     fits = FORMAT_FITS.get(part.format)
     if fits is None or typ == ANY or typ in fits:
         return
+    kinds = sorted(fits)
     rep.error("F0504", part.span, f"`as {part.format}` does not fit {_describe(typ)}",
               label=f"this is {_describe(typ)}",
-              help=f"`as {part.format}` reads out " + ", ".join(sorted(fits)) + " values")
+              help=f"`as {part.format}` reads out " + ", ".join(kinds[:-1]) + " and "
+              + kinds[-1] + " values" if len(kinds) > 1 else f"`as {part.format}` reads out "
+              f"{kinds[0]} values only")
 
 
 def _check(expr: T.Expr, env: dict[str, str], rep: Reporter, hours: set[str]) -> None:
     if isinstance(expr, T.Ref) and expr.path[0] == "caller":
-        if len(expr.path) != 2 or expr.path[1] not in CALLER_FIELDS:
-            name = ".".join(expr.path[1:]) or "(nothing)"
+        if len(expr.path) == 1:
+            fields = ", ".join(f"`caller.{f}`" for f in CALLER_FIELDS)
+            rep.error("F0210", expr.span, "`caller` on its own is not a value",
+                      label="name one of its fields",
+                      help=f"the caller's fields are {fields}")
+        elif len(expr.path) != 2 or expr.path[1] not in CALLER_FIELDS:
+            name = ".".join(expr.path[1:])
             rep.error("F0210", expr.span, f"`caller` has no field `{name}`",
-                      help=did_you_mean(expr.path[-1], CALLER_FIELDS, "caller field"))
+                      help=did_you_mean(expr.path[1], CALLER_FIELDS, "caller field"))
         return
     if isinstance(expr, T.Ref) and len(expr.path) > 1 and expr.path[0] not in ("env",):
         base = env.get(expr.path[0]) or BUILTIN_VARS.get(expr.path[0])
@@ -171,20 +179,31 @@ def _check(expr: T.Expr, env: dict[str, str], rep: Reporter, hours: set[str]) ->
         if expr.op in ("==", "!=", "<", "<=", ">", ">="):
             gl, gr = GROUPS.get(left), GROUPS.get(right)
             if gl and gr and gl != gr:
+                help = ("compare values of the same kind; digits and text compare with text, "
+                        "numbers with currency")
+                number = next((s for s in (expr.left, expr.right) if isinstance(s, T.Num)), None)
+                if number is not None and "text" in (gl, gr):
+                    value = number.value
+                    digits = str(int(value)) if value == int(value) else str(value)
+                    kind = left if gl == "text" else right
+                    kind = {"phone": "phone numbers", "text": "text values"}.get(kind, kind)
+                    help = f'{kind} are compared as text: put the number in quotes, "{digits}"'
                 rep.error("F0501", expr.span,
                           f"cannot compare {_describe(left)} with {_describe(right)}",
-                          label=f"{left} {expr.op} {right}",
-                          help="compare values of the same kind; digits and text compare with "
-                          "text, numbers with currency")
+                          label=f"{left} {expr.op} {right}", help=help)
             elif expr.op not in ("==", "!=") and gl in ("text", "bool", "audio"):
-                rep.error("F0501", expr.span, f"`{expr.op}` does not order {_describe(left)}",
-                          help="order comparisons work on numbers, currency, dates and times")
+                rep.error("F0501", expr.span, f"`{expr.op}` cannot compare {_describe(left)} "
+                          "by size", help="only numbers, currency, dates and times have an order; "
+                          "other values compare with == and !=")
         elif expr.op in ("+", "-", "*", "/"):
-            for side, typ in ((expr.left, left), (expr.right, right)):
-                if typ != ANY and GROUPS.get(typ) != "number":
-                    rep.error("F0502", side.span, f"`{expr.op}` needs numbers, not "
-                              f"{_describe(typ)}",
-                              help='to join text, write a string: "{first} {second}"')
+            bad = [(side, typ) for side, typ in ((expr.left, left), (expr.right, right))
+                   if typ != ANY and GROUPS.get(typ) != "number"]
+            if len(bad) == 2 and left == right:  # one message for both sides
+                bad = [(expr, left)]
+            for side, typ in bad:
+                rep.error("F0502", side.span, f"`{expr.op}` needs numbers, not "
+                          f"{_describe(typ)}",
+                          help='to join text, write a string: "{first} {second}"')
         elif expr.op in ("and", "or"):
             for side, typ in ((expr.left, left), (expr.right, right)):
                 if typ not in ("bool", ANY):
