@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.flowgen import generate_flow  # noqa: E402
-from dsl.check import check_unit  # noqa: E402
-from dsl.compile import compile_text, lower  # noqa: E402
-from dsl.parser import lark_parser, parse_text  # noqa: E402
-from dsl.project import Resources, Unit  # noqa: E402
+from bench.flowgen import generate_flow
+from dsl.check import check_unit
+from dsl.compile import compile_text, lower
+from dsl.parser import lark_parser, parse_text
+from dsl.project import Resources, Unit
 
 
 def best(fn, repeat: int) -> float:

@@ -93,7 +93,7 @@ def flows(draw: st.DrawFn) -> str:
         if draw(st.booleans()):
             out += [f"menu n{i}", f'  prompt "Press 1 for {draw(word)} or 2 for the next menu."',
                     f'  1 "{draw(word)} {i}" -> bye', f'  2 "next {i}", "more {i}" -> {nxt}',
-                    f'  on nomatch 1 say "Sorry."', "  on failure go bye"]
+                    '  on nomatch 1 say "Sorry."', "  on failure go bye"]
         else:
             out.append(f"step n{i}")
             for _ in range(draw(st.integers(1, 4))):

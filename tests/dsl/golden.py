@@ -30,7 +30,9 @@ def flow_path(case: Path) -> Path:
 
 
 def expected_path(case: Path, suffix: str) -> Path:
-    return case.with_suffix(suffix) if case.suffix == ".flow" else case.parent / (case.name + suffix)
+    if case.suffix == ".flow":
+        return case.with_suffix(suffix)
+    return case.parent / (case.name + suffix)
 
 
 def compile_case(case: Path) -> Compilation:
