@@ -660,7 +660,7 @@ class Builder:
         tok = ch[0]
         if tok.type == "INT":
             if not 1 <= int(tok) <= 10:
-                self.rep.error("F0609", self.sp(tok), f"priority {tok} is out of range",
+                self.rep.error("F0609", self.sp(tok), f"`priority {tok}` is out of range",
                                help="priorities are low, normal, high, urgent, or 1 to 10")
             return str(int(tok))
         return _one_of(self.rep, tok, V.PRIORITIES, "priority", "F0212")

@@ -212,7 +212,7 @@ def _references(unit: Unit, rep: Reporter, names: dict[str, dict[str, T.Node]],
             continue
         if target.step not in steps and target.step not in broken:
             rep.error("F0201", target.span, f"unknown step `{target.step}`",
-                      label="no step named this in this flow",
+                      label="no step with this name in this flow",
                       help=did_you_mean(target.step, steps, "step"))
     queue_refs = [(s.queue, name_span(rep, s.span, s.queue, after=1))
                   for s in program_statements(program) if isinstance(s, T.Handoff)]

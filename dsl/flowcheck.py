@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from dsl import tree as T
 from dsl.diagnostics import Reporter, did_you_mean
-from dsl.types import BUILTIN_VARS
+from dsl.types import BUILTIN_VARS, FUNCTIONS
 from dsl.walk import expressions
 
 # A set of variables as a bit mask (one bit per variable name): unions and intersections of the
@@ -86,7 +86,8 @@ class Analyzer:
         elif isinstance(expr, T.Unary):
             self.read_expr(expr.operand, have)
         elif isinstance(expr, T.Func):
-            if expr.name != "open":  # open() names an hours block, not a variable
+            # open() names an hours block, not a variable; an unknown function is F0209 already
+            if expr.name != "open" and expr.name in FUNCTIONS:
                 for arg in expr.args:
                     self.read_expr(arg, have)
         elif isinstance(expr, T.Str):

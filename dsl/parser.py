@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,7 +117,7 @@ class ParseResult:
     broken_names: set[str] = field(default_factory=set)  # steps/queues that failed to parse
 
 
-_HEADER = re.compile(r"^(step|menu|queue|hours)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_HEADER = re.compile(r"^(step|menu|queue|hours)\w*\s+([A-Za-z_][A-Za-z0-9_]*)")  # steps: a typo
 
 
 def _indent(line: str) -> int:
@@ -150,6 +151,13 @@ _BLOCK_WORDS = {"flow": 2, "hours": 2, "queue": 2, "step": 2, "menu": 2, "start"
 _NEEDS_BLOCK = re.compile(r"(step|menu|hours|queue)\s+\w+|start|else|defaults|body|context"
                           r"|(if|elif)\s.*|on\s+(intent\s+\w+|key\s+\w+|(noinput|nomatch)(\s+\d+)?"
                           r"|hangup|error|failure|no_answer)")
+
+
+# What the name missing at the end of a line stands for, by the word before it.
+_NAME_AFTER = {"->": "the step to go to after `->`", "go": "the step to go to",
+               "call": "the sub-flow to call", "handoff": "the queue to hand the call to",
+               "step": "a name for the step", "menu": "a name for the menu",
+               "ask": "a name for the slot", "set": "the name of a variable"}
 
 
 def _header_name(text: str) -> str:
@@ -213,8 +221,16 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
         line = _dedent_line(src, int(m.group(1)) if m else 0)
         text = src.line_text(line)
         col = len(text) - len(text.lstrip()) + 1
+        depths: list[int] = []  # the indentation of each block this line could belong to
+        for n in range(line - 1, 0, -1):
+            above = src.line_text(n)
+            if _code_line(above) and (not depths or _indent(above) < depths[-1]):
+                depths.append(_indent(above))
+        shown = ", ".join(str(d) for d in sorted(depths)[:-1]) + " or " + str(max(depths)) \
+            if len(depths) > 1 else str(depths[0]) if depths else "0"
         rep.error("F0103", Span(line, col, line, col + 1),
                   "this line's indentation does not match any block above it",
+                  label=f"{_indent(text)} spaces here; the lines above use {shown}",
                   help="line it up with the block it belongs to (use the same spaces as the "
                   "lines above)")
         return line
@@ -248,7 +264,9 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
             span = Span(last, end, last, end + 1)
             header = _empty_block(src, src.line_count + 1)
             if header is not None:
-                name = _header_name(src.line_text(header)) or "this line"
+                code = src.line_text(header).split("#")[0].rstrip()
+                span = Span(header, len(code) + 1, header, len(code) + 2)
+                name = _header_name(code) or "this line"
                 rep.error("F0102", span, "the file ended before anything was indented under "
                           f"`{name}`",
                           label="expected an indented block under this line",
@@ -268,7 +286,8 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
                       help="add the missing `)`; inside parentheses a line break does not end "
                       "the line")
             return pline
-        header = _empty_block(src, line) if token.type not in ("_NL", "_INDENT") else None
+        probe = _next_code_line(src, line + 1) if token.type == "_DEDENT" else line
+        header = _empty_block(src, probe) if token.type not in ("_NL", "_INDENT") else None
         if header is not None:
             text = src.line_text(header)
             c = len(text) - len(text.lstrip()) + 1
@@ -283,8 +302,9 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
             span = Span(line, end, line, end + 1)
             before = src.line_text(line).split("#")[0].rstrip()
             words = expected_words(expected)
-            if before.endswith("->") and "NAME" in expected:
-                words = "the step to go to after `->`"
+            last = before.split()[-1] if before.split() else ""
+            if last in _NAME_AFTER and expected == {"NAME"}:
+                words = _NAME_AFTER[last]
             code, message = "F0101", f"this line ends too early{_block_phrase(src, line)}"
             if not src.text[token.start_pos :].strip():
                 code, message = "F0102", f"the file ended in the middle of a line" \
@@ -292,8 +312,8 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
             rep.error(code, span, message, label=f"expected {words}",
                       help=_help_for(expected | ({"->"} if "->" in before else set())))
             return line
-        if token.type == "_INDENT":
-            nline = _next_code_line(src, line)
+        if token.type == "_INDENT":  # placed at the end of the line before the indented one
+            nline = _next_code_line(src, line + 1)
             text = src.line_text(nline)
             c = len(text) - len(text.lstrip()) + 1
             rep.error("F0103", Span(nline, c, nline, c + 1), "unexpected indentation",
@@ -302,7 +322,7 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
                       "or `on …`")
             return nline
         if token.type == "_DEDENT":
-            nline = _next_code_line(src, line)
+            nline = _next_code_line(src, line + 1)
             text = src.line_text(max(1, nline))
             c = len(text) - len(text.lstrip()) + 1
             what = expected_words(expected)
@@ -326,8 +346,20 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
                       help='only translations such as `es-US "Hola."` go indented under `say` '
                       "or `prompt`; line this statement up with the one above")
             return line
+        glued = [t for t in stack[-3:] if isinstance(t, Token)]
+        for a, b in itertools.pairwise(glued):
+            # A keyword is matched even at the start of a longer word: `steps` is `step` + `s`.
+            if a.type in literals and a.end_pos == b.start_pos and b.type == "NAME" and \
+                    re.fullmatch(r"[a-z_]+", str(a)):
+                word = f"{a}{b}"
+                rep.error("F0101", Span(a.line or line, a.column or col, b.end_line or line,
+                                        b.end_column or col), f"unexpected `{word}`"
+                          f"{_block_phrase(src, a.line or line)}", label="not a keyword",
+                          help=f"did you mean `{a}`?")
+                return a.line or line
         shown = str(token).split("\n")[0]
         help = _help_for(expected)
+        prev = stack[-1] if isinstance(stack[-1], Token) else None
         keywords = {literals[n] for n in expected if n in literals}
         close = difflib.get_close_matches(shown, sorted(keywords), n=1, cutoff=0.6)
         if close and re.fullmatch(r"[a-z_]+", shown):
@@ -337,6 +369,13 @@ def syntax_diagnostic(rep: Reporter, exc: Exception) -> int:
             help = "write a duration as one word, with no space: 500ms, 5s, 2m or 1h"
         elif token.type == "STRING" and "NAME" in expected:
             help = f"names are written without quotes, like {shown.strip(chr(34))}"
+        elif shown == "=" and "COMP_OP" in expected:
+            help = "to compare two values, write `==`"
+        elif "STRING" in expected and re.fullmatch(r"\w+", shown) and "NAME" not in expected:
+            help = 'text to speak goes in double quotes, like "Hello there"'
+        elif prev is not None and prev.type == "NAME" and re.fullmatch(r"\w+", shown) and \
+                prev.line == line and expected <= {"_NL", "DOT"}:
+            help = f"a name is one word: write `{prev}_{shown}`"
         rep.error("F0101", span, f"unexpected `{shown}`{_block_phrase(src, line)}",
                   label=f"expected {expected_words(expected)}", help=help)
         return line

@@ -150,7 +150,10 @@ def _check(expr: T.Expr, env: dict[str, str], rep: Reporter, hours: set[str]) ->
                       help=f"the caller's fields are {fields}")
         elif len(expr.path) != 2 or expr.path[1] not in CALLER_FIELDS:
             name = ".".join(expr.path[1:])
-            rep.error("F0210", expr.span, f"`caller` has no field `{name}`",
+            sp = expr.span
+            where = T.Span(sp.line, sp.end_column - len(name), sp.line, sp.end_column) \
+                if sp.line == sp.end_line and len(expr.path) == 2 else sp
+            rep.error("F0210", where, f"`caller` has no field `{name}`",
                       help=did_you_mean(expr.path[1], CALLER_FIELDS, "caller field"))
         return
     if isinstance(expr, T.Ref) and len(expr.path) > 1 and expr.path[0] not in ("env",):
@@ -162,7 +165,9 @@ def _check(expr: T.Expr, env: dict[str, str], rep: Reporter, hours: set[str]) ->
         return
     if isinstance(expr, T.Func):
         if expr.name not in FUNCTIONS:
-            rep.error("F0209", expr.span, f"unknown function `{expr.name}`",
+            sp = expr.span
+            rep.error("F0209", T.Span(sp.line, sp.column, sp.line, sp.column + len(expr.name)),
+                      f"unknown function `{expr.name}`", label="not a function of the language",
                       help=did_you_mean(expr.name, FUNCTIONS, "function"))
         elif expr.name == "open":
             arg = expr.args[0] if len(expr.args) == 1 else None

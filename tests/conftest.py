@@ -1,13 +1,11 @@
-"""Tests run from the repository root, so paths in diagnostics are stable."""
+"""Tests run from the repository root, so paths in diagnostics are stable.
+
+The change of directory happens on import, before test modules are collected, because several
+modules list their cases (bots, golden cases) at import time.
+"""
 
 import os
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _repo_root() -> None:
-    os.chdir(ROOT)
+os.chdir(ROOT)
