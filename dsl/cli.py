@@ -122,7 +122,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxflow", description="Phone bots in .flow files.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """The language commands; the runtime's `voxflow` adds its own beside them."""
     p = sub.add_parser("check", help="check flows and report every problem")
     p.add_argument("paths", nargs="+", help=".flow files or folders")
     p.set_defaults(func=cmd_check)
@@ -138,7 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     p.set_defaults(func=cmd_graph)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

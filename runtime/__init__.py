@@ -1,0 +1,1 @@
+"""The voice-bot runtime: executes compiled flows during a call."""
