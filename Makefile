@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/voxflow check bots
 	$(BIN)/voxflow compile bots -o build/ir
+	$(BIN)/voxflow chat bots/acme
 
 test: setup
 	$(BIN)/ruff check .
@@ -28,6 +29,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/compile_large_flow.py
+	$(BIN)/python bench/runtime_calls.py
 
 clean:
 	rm -rf $(VENV) build

@@ -567,3 +567,62 @@ def _replay(flow: str, nlu: str | None, start: dict, events: list[E.Event],
 def test_events_carry_no_clock_of_the_session() -> None:
     call = Call(MENU, NLU)
     assert call.session.state.now >= T0
+
+
+def _answer_pending(call: Call) -> E.Event:
+    """The result of the request the session waits for, as a driver would deliver it."""
+    wait = call.session.state.wait
+    assert wait is not None, "the session is not waiting for a result"
+    if wait.kind == "fetch":
+        return E.FetchResult(request_id=wait.request_id, ok=True, body={"balance": 3, "id": "A"})
+    if wait.kind == "hook":
+        return E.HookResult(request_id=wait.request_id, ok=True, value="T-9")
+    return E.KnowledgeResult(request_id=wait.request_id, answer="Sure.", confidence=0.8,
+                             source="a.md")
+
+
+def test_restore_continues_identically_through_services_record_and_branches() -> None:
+    def run(cut: int | None) -> list[str]:
+        call = services_call()
+        call.finish_prompts()
+        for i in range(5):
+            if cut == i:
+                call = call.restored()
+            if i < 3:
+                call.send(_answer_pending(call))
+            elif i == 3:
+                record = [a for a in call.actions if isinstance(a, A.Record)][-1]
+                call.send(E.RecordResult(request_id=record.request_id, ok=True, uri="m.wav",
+                                         duration_ms=900))
+            call.finish_prompts()
+        return call.said() + call.outcomes() + [type(call.actions[-1]).__name__]
+
+    baseline = run(None)
+    assert baseline[-1] == "Hangup" and "seven" in baseline
+    for cut in range(5):
+        assert run(cut) == baseline, cut
+
+
+def test_restore_in_the_middle_of_a_sub_flow_call(tmp_path: Path) -> None:
+    (tmp_path / "main.flow").write_text(SUBFLOW_MAIN, encoding="utf-8")
+    (tmp_path / "verify.flow").write_text(SUBFLOW, encoding="utf-8")
+    ir = compile_file(tmp_path / "main.flow").ir()
+    session = Session(ir)
+    out = session.handle(E.CallStarted(caller="+1", at=T0))
+    snap = json.loads(json.dumps(session.snapshot()))
+    twin = Session.restore(ir, snap)
+    for s in (session, twin):
+        play = [a for a in out if isinstance(a, A.Play)][-1]
+        s.handle(E.PlaybackFinished(playback_id=play.playback_id, at=T0 + 1))
+    results = [s.handle(E.Speech(text="march 3rd 1990", at=T0 + 2)) for s in (session, twin)]
+    assert results[0] == results[1]
+    assert [a.text for a in results[1] if isinstance(a, A.Play)] == [
+        "Back with a verified caller.", "Goodbye."]
+
+
+def test_a_handed_off_session_restores_as_ended() -> None:
+    call = Call(HANDOFF)
+    call.finish_prompts()
+    call.send(E.Speech(text="one two three four five six seven eight"))
+    twin = call.restored()
+    assert twin.session.ended and twin.send(E.KeyPressed(key="1")) == []
