@@ -44,7 +44,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -65,6 +65,10 @@ class IntentScore:
 class IntentMatcher(Protocol):
     def rank(self, text: str, candidates: Iterable[str] | None = None) -> list[IntentScore]:
         """Intents best first; `candidates` limits the intents considered; [] if none."""
+        ...
+
+    def best(self, text: str, candidates: Iterable[str] | None = None) -> IntentScore | None:
+        """The top intent, or None when it is below the out-of-scope threshold."""
         ...
 
 
@@ -120,6 +124,16 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
+        if "<stream end>" in problem or "end of stream" in problem:
+            opened = exc.context_mark
+            if exc.context and opened and mark and opened.line < mark.line:
+                line = opened.line + 1  # where the unclosed bracket or quote opened
+                what = exc.context.removeprefix("while parsing ").removeprefix("while scanning ")
+                problem = f"{what} is not closed before the end of the file"
+            else:
+                problem = "the file ends inside a value (an unclosed bracket or quote?)"
+        # a mark at the end of the file points past the last line: name the last written one
+        line = min(line, max(1, len(text.rstrip().splitlines())))
     else:  # ReaderError: a character YAML does not allow
         position = getattr(exc, "position", 0)
         line = text.count("\n", 0, position) + 1
@@ -232,7 +246,7 @@ class _Parser:
         raise self.error(_line(node), "`examples:` must be a block (`examples: |`) of "
                          "`- example` lines")
 
-    def lines(self, block: str, line_of) -> list[tuple[int, str]]:
+    def lines(self, block: str, line_of: Callable[[int], int]) -> list[tuple[int, str]]:
         out: list[tuple[int, str]] = []
         for i, raw in enumerate(block.split("\n")):
             stripped = raw.strip()
@@ -295,13 +309,20 @@ class _Parser:
 # ---------------------------------------------------------------------------------------------
 # Normalisation
 
-_FILLERS = frozenset(
-    ["um", "umm", "ummm", "uh", "uhh", "uhhh", "uhm", "er", "erm", "err", "ah", "ahh", "eh", "oh", "hmm", "hm", "hmmm", "mm", "mmm", "mhm"])
+_FILLERS = frozenset({
+    "um", "umm", "ummm", "uh", "uhh", "uhhh", "uhm", "er", "erm", "err", "ah", "ahh", "eh", "oh",
+    "hmm", "hm", "hmmm", "mm", "mmm", "mhm",
+})
 _KEEP_LIKE_AFTER = frozenset({"would", "feel"})  # "i'd like to pay", "feel like"
 _KEEP_YOU_KNOW_AFTER = frozenset({"do", "did", "does", "not", "if", "would", "will", "can"})
-_IS_AFTER = frozenset(
-    ["it", "that", "what", "there", "here", "he", "she", "who", "where", "how", "when", "why", "everything", "nothing", "something", "someone", "somebody", "everyone", "everybody"])
-_NOT_WITHOUT_APOSTROPHE = ["dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "hadnt", "couldnt", "wouldnt", "shouldnt", "mustnt", "neednt"]
+_IS_AFTER = frozenset({  # "<word>'s" means "<word> is" after these; otherwise it is dropped
+    "it", "that", "what", "there", "here", "he", "she", "who", "where", "how", "when", "why",
+    "everything", "nothing", "something", "someone", "everyone", "anyone",
+})
+_NOT_WITHOUT_APOSTROPHE = (
+    "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "hadnt",
+    "couldnt", "wouldnt", "shouldnt", "mustnt", "neednt",
+)
 _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     **{w: (w[:-2], "not") for w in _NOT_WITHOUT_APOSTROPHE},
     **{w + "s": (w, "is") for w in _IS_AFTER if w not in {"he", "who", "how", "it"}},
@@ -321,12 +342,12 @@ _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     "outta": ("out", "of"), "y'all": ("you", "all"), "yall": ("you", "all"),
     "ya": ("you",), "u": ("you",), "ur": ("your",), "cuz": ("because",), "coz": ("because",),
     "somebody": ("someone",), "anybody": ("anyone",), "everybody": ("everyone",),
-    "nobody": ("no", "one"), "pls": ("please",), "plz": ("please",), "thx": ("thanks",), "okay": ("ok",),
+    "nobody": ("no", "one"), "pls": ("please",), "plz": ("please",), "thx": ("thanks",),
+    "okay": ("ok",),
 }
 _SUFFIXES = (("n't", "not"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would"),
              ("'m", "am"))
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-_DIGITS = re.compile(r"\d+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 NUMBER_TOKEN = "<number>"
 
@@ -341,8 +362,8 @@ def _expand(token: str) -> tuple[str, ...]:
         if token.endswith(suffix) and len(token) > len(suffix):
             return (*_expand(token[: -len(suffix)]), word)
     if token.endswith("'s"):
-        stem = token[:-2]
-        return (stem, "is") if stem in _IS_AFTER else (stem,)
+        stem = _expand(token[:-2])
+        return (*stem, "is") if stem[-1] in _IS_AFTER else stem
     return (token.replace("'", ""),)
 
 
@@ -366,7 +387,8 @@ def _drop_fillers(tokens: list[str]) -> list[str]:
         prev = out[-1] if out else ""
         if tok in _FILLERS or (tok == "like" and prev not in _KEEP_LIKE_AFTER):
             i += 1
-        elif ((tok, nxt) == ("you", "know") and prev not in _KEEP_YOU_KNOW_AFTER) or (tok, nxt) == ("i", "mean"):
+        elif (tok, nxt) == ("i", "mean") or (
+                (tok, nxt) == ("you", "know") and prev not in _KEEP_YOU_KNOW_AFTER):
             i += 2
         elif tok == prev:  # "i i want", "representative representative"
             i += 1
@@ -427,12 +449,16 @@ class _Normaliser:
 # Words that carry little intent by themselves. Their features are marked (`_STOP`) and weighted
 # by `STOP_WEIGHT`: a few dozen examples cannot teach IDF that "what is the" is plain English, and
 # without this "what's the weather like" resembles "what's the amount due".
-_STOPWORDS = frozenset("""
-i me my mine myself we us our you your yours it its is am are was were be been being a an the
-to of in on at for with and or so just do did does doing can could would will shall should may
-might must this that these those there here what how when where which who whom why some any also
-then than too very really about from by as if have has had get got want need like please yeah yes
-ok well hi hello all into""".split())
+_STOPWORDS = frozenset({
+    "i", "me", "my", "mine", "myself", "we", "us", "our", "you", "your", "yours", "it", "its", "is",
+    "am", "are", "was", "were", "be", "been", "being", "a", "an", "the", "to", "of", "in", "on",
+    "at", "for", "with", "and", "or", "so", "just", "do", "did", "does", "doing", "can", "could",
+    "would", "will", "shall", "should", "may", "might", "must", "this", "that", "these", "those",
+    "there", "here", "what", "how", "when", "where", "which", "who", "whom", "why", "some", "any",
+    "also", "then", "than", "too", "very", "really", "about", "from", "by", "as", "if", "have",
+    "has", "had", "get", "got", "want", "need", "like", "please", "yeah", "yes", "ok", "well", "hi",
+    "hello", "all", "into",
+})
 _STOP = "\x01"  # prefix of a feature made of stop words only
 
 
@@ -554,7 +580,7 @@ class ExampleMatcher:
         """
         wanted = None if candidates is None else set(candidates)
         tokens = self.normaliser.tokens(text)
-        if not tokens or wanted is not None and wanted.isdisjoint(self.intents):
+        if not tokens or (wanted is not None and wanted.isdisjoint(self.intents)):
             return []
         scores = [0.0] * len(self.owner)
         self.words.accumulate(_word_features(tokens), self.word_weight, scores)
