@@ -1,8 +1,9 @@
 """`voxflow chat BOT`: talk to a bot in a terminal (the text channel).
 
 Type words to speak; `#1` presses 1 (`#1234#` presses 1 2 3 4 pound, `#*` star); an empty line
-is silence; `/quit` hangs up. Web services and hooks are called for real; `--env NAME=VALUE`
-sets env.* (for example the CRM address); `--trace` shows the flow line behind each turn.
+is silence; `/quit` hangs up. At a `record` step the line typed is the message (empty: none).
+Web services and hooks are called for real; `--env NAME=VALUE` sets env.* (for example the CRM
+address); `--trace` shows the flow line behind each turn.
 """
 
 from __future__ import annotations
@@ -72,7 +73,16 @@ async def chat(bot: Bot, env: dict[str, str], *, trace: bool = False,
         await driver.send(E.CallStarted(caller=caller, env=env))
         while not session.ended:
             if session.state.input is not None and session.state.input.phase == "recording":
-                read()  # the typed message stands in for the recording
+                # The typed message stands in for the recording; an empty line records nothing.
+                message = read()
+                if message is None or message.strip() == "/quit":
+                    await driver.send(E.HungUp())
+                    break
+                request = session.state.input.request
+                spoken = bool(message.strip())
+                await driver.send(E.RecordResult(
+                    request_id=request, ok=spoken, uri=f"memory://{request}" if spoken else "",
+                    duration_ms=4000 if spoken else 0))
                 continue
             line = read()
             if line is None or line.strip() == "/quit":

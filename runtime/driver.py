@@ -182,7 +182,8 @@ class CallDriver:
             except TimeoutError:
                 error = f"no answer within {action.timeout_ms} ms"
             except (aiohttp.ClientError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                # The exception text can quote the URL, which may hold slot values: keep the kind.
+                error = type(exc).__name__
         log.warning("fetch failed", extra={"request_id": action.request_id, "error": error})
         self.post(E.FetchResult(request_id=action.request_id, ok=False, status=status,
                                 error=error))

@@ -133,7 +133,11 @@ def render(template: T.Template, scope: Scope) -> str:
         if value is None:
             out.append("")
         elif part.format:
-            out.append(scope.say_as(part.format, value))
+            try:
+                out.append(scope.say_as(part.format, value))
+            except ValueError:  # say, a web service's field the format cannot read
+                # The value itself stays out of the message: it goes to the call log.
+                raise EvalError(f"a value cannot be spoken as {part.format}") from None
         else:
             out.append(_plain(value))
     return "".join(out)

@@ -158,7 +158,11 @@ def _on_key(session: Session, node: T.Node, inp: InputState, eff: T.Effective, k
     session.log_entry("input", {"key": "[redacted]" if _sensitive(node) else key}, node)
     if inp.phase == "confirm":
         _stop_timer(session, inp)
-        _confirmed(session, node, inp, {"1": True, "2": False}.get(key), Outcome.KEY_COMPLETE)
+        answer = {"1": True, "2": False}.get(key)
+        # 1 and 2 answer the read-back; another key is for the handlers (0 for a person) first.
+        if answer is None and _key_handler(session, node, inp, key):
+            return
+        _confirmed(session, node, inp, answer, Outcome.KEY_COMPLETE)
         return
     if isinstance(node, T.Menu):
         _stop_timer(session, inp)
@@ -180,6 +184,9 @@ def _on_key(session: Session, node: T.Node, inp: InputState, eff: T.Effective, k
             limit = node.type.max_len if kind == "digits" else None
             if limit is not None and len(inp.digits) >= limit:
                 _stop_timer(session, inp)
+                # Callers told to "press pound" do so after a full entry too: that pound
+                # belongs to this answer, not to the next question.
+                session.state.swallow_key = eff.terminator or ""
                 _digits_done(session, node, inp, Outcome.KEY_COMPLETE)
             else:
                 _start_timer(session, inp, "interdigit", eff.interdigit_ms)
@@ -252,7 +259,10 @@ def _on_speech(session: Session, node: T.Node, inp: InputState, eff: T.Effective
         _failed(session, node, inp, "nomatch")
         return
     if inp.phase == "confirm":
-        _confirmed(session, node, inp, normalize("yes_no", event.text).value, Outcome.SPEECH)
+        answer = normalize("yes_no", event.text).value
+        if answer is None and _intent_handler(session, node, inp, event.text):
+            return  # not a yes or no, but a request the handlers take ("an agent please")
+        _confirmed(session, node, inp, answer, Outcome.SPEECH)
         return
     if isinstance(node, T.Menu):
         _menu_speech(session, node, inp, event.text)
@@ -401,6 +411,7 @@ def _accept(session: Session, node: T.Node, inp: InputState, value: Any,
             confirm = T.Prompt(parts=node.confirm)
             inp.playback = session.play(inp.flow, confirm, node, extra={node.slot: value})
             session.emit(A.Listen(step=node.id, key_set=("1", "2"), phrases=("yes", "no"),
+                                  intents=node.expect.intents if node.expect else (),
                                   slot_type="yes_no", noinput_ms=_effective(node).noinput_ms))
             return
         session.set_var(node.slot, value, sensitive=node.sensitive)

@@ -72,6 +72,11 @@ class Session:
     # ---- events ------------------------------------------------------------------------------
     def _dispatch(self, event: E.Event) -> None:
         st = self.state
+        if isinstance(event, E.KeyPressed | E.Speech):
+            swallow, st.swallow_key = st.swallow_key, ""
+            if isinstance(event, E.KeyPressed) and event.key == swallow:
+                self.log_entry("input", {"ignored": "terminator after a complete entry"})
+                return
         if isinstance(event, E.CallStarted):
             if st.started:
                 return
@@ -174,13 +179,14 @@ class Session:
         return flow, target.step
 
     # ---- helpers for step handlers -----------------------------------------------------------
-    def emit(self, action: A.Action, node: T.Node | None = None) -> None:
+    def emit(self, action: A.Action, node: T.Node | None = None, secret: bool = False) -> None:
+        """Send an action; `secret` masks a Play's text in the log (it speaks personal data)."""
         if self.state.closing and isinstance(action, A.Play | A.Listen | A.Hangup):
             return  # the caller has gone: nothing to say or hang up
         self._out.append(action)
         if node is not None:
             self.origins[id(action)] = node
-        self.log_entry("action", _redact_action(action, self), node)
+        self.log_entry("action", _redact_action(action, self, secret), node)
 
     def next_id(self, prefix: str) -> str:
         self.state.seq += 1
@@ -198,8 +204,13 @@ class Session:
     def text(self, flow: str, template: T.Template, extra: dict[str, Any] | None = None) -> str:
         return render(template, self.scope(flow, extra))
 
-    def is_sensitive(self, template: T.Template) -> bool:
-        return bool(template_reads(template) & set(self.state.sensitive))
+    def is_sensitive(self, template: T.Template, node: T.Node | None = None) -> bool:
+        """Whether the template reads personal data: a sensitive variable, or (in a `confirm`
+        or `validate` message of a sensitive `ask`) the answer not yet kept in its slot."""
+        secret = set(self.state.sensitive)
+        if isinstance(node, T.Ask) and node.sensitive:
+            secret.add(node.slot)
+        return bool(template_reads(template) & secret)
 
     def set_var(self, name: str, value: Any, sensitive: bool = False) -> None:
         st = self.state
@@ -215,8 +226,10 @@ class Session:
         for v in prompt.variants:
             if v.language.lower() == st.language.lower():
                 parts = v.parts
-        header = self.program.flows[flow].header or self.program.main.header
-        voice = header.voice if header else ""
+        # A sub-flow without a voice of its own speaks in the main flow's: the voice does not
+        # change in the middle of a call.
+        voice = next((h.voice for h in (self.program.flows[flow].header,
+                                        self.program.main.header) if h and h.voice), "")
         allowed = prompt.barge_in if prompt.barge_in is not None else (
             barge_in if barge_in is not None else True)
         last = ""
@@ -227,10 +240,11 @@ class Session:
                                  language=st.language, voice=voice), node)
                 continue
             text = self.text(flow, part, extra)
-            secret = self.is_sensitive(part)
+            secret = self.is_sensitive(part, node)
             self.emit(A.Play(playback_id=last, text=text, language=st.language, voice=voice,
                              barge_in=allowed, cacheable=all(isinstance(p, str)
-                                                             for p in part.parts)), node)
+                                                             for p in part.parts)), node,
+                      secret=secret)
             st.transcript.append({"who": "bot", "text": REDACTED if secret else text,
                                   "step": st.step, "at": st.now})
         return last
@@ -288,6 +302,10 @@ class Session:
     # ---- the call log ------------------------------------------------------------------------
     def log_entry(self, kind: str, data: dict[str, Any], node: T.Node | None = None) -> None:
         entry: dict[str, Any] = {"at": self.state.now, "kind": kind, **data}
+        st = self.state
+        if node is None and st.step:  # attribute it to the step that is running
+            flow = self.program.flows.get(st.flow)
+            node = flow.steps.get(st.step) if flow else None
         if node is not None:
             entry["node"] = node.id
             entry["span"] = node.span.to_json()
@@ -326,11 +344,12 @@ def _caller_fields(variables: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _redact_action(action: A.Action, session: Session) -> dict[str, Any]:
+def _redact_action(action: A.Action, session: Session, secret: bool = False) -> dict[str, Any]:
     data = asdict(action)
     secrets = {str(session.state.variables.get(n)) for n in session.state.sensitive
                if session.state.variables.get(n) not in (None, "")}
-    if data["type"] == "play" and any(s in data["text"] for s in secrets):
+    # A template that reads a secret is masked whatever its spoken form ("1 2 3 4" for 1234).
+    if data["type"] == "play" and (secret or any(s in data["text"] for s in secrets)):
         data["text"] = REDACTED
     if data["type"] == "handoff":
         for group in ("context", "slots"):

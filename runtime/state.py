@@ -51,6 +51,7 @@ class SessionState:
     wait: Wait | None = None
     parked: dict[str, InputState] = field(default_factory=dict)  # input steps a handler paused
     typeahead: list[str] = field(default_factory=list)
+    swallow_key: str = ""  # a terminator pressed after a complete entry is dropped
     last_utterance: str = ""
     transcript: list[dict[str, Any]] = field(default_factory=list)
     consulted: list[dict[str, Any]] = field(default_factory=list)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dsl import tree as T
 from runtime import actions as A
+from dsl.types import SLOT_VALUE_TYPES
 from runtime.evaluate import reads, truthy
 from runtime.state import Wait
 
@@ -24,9 +25,10 @@ def handoff(session: Session, flow: str, stmt: T.Handoff) -> None:
     if stmt.priority is not None and (stmt.priority.condition is None or truthy(
             session.eval(flow, stmt.priority.condition))):
         priority = stmt.priority.value
-    slots = tuple(A.ContextField(name=name, value=value, type=_type_of(value),
+    slot_types = _slot_types(session)
+    slots = tuple(A.ContextField(name=name, value=value, type=slot_types[name],
                                  sensitive=name in secret)
-                  for name, value in st.variables.items() if _is_slot(session, name))
+                  for name, value in st.variables.items() if name in slot_types)
     request = session.next_id("handoff")
     session.emit(A.Handoff(
         request_id=request, queue=stmt.queue,
@@ -39,13 +41,7 @@ def handoff(session: Session, flow: str, stmt: T.Handoff) -> None:
     st.ended = "handoff"
 
 
-def _is_slot(session: Session, name: str) -> bool:
-    return any(isinstance(n, T.Ask) and n.slot == name for n in session.program.nodes.values())
-
-
-def _type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "text" if isinstance(value, str) else "json"
+def _slot_types(session: Session) -> dict[str, str]:
+    """Every `ask` slot of the program with the compiler's value type (digits, currency, ...)."""
+    return {n.slot: SLOT_VALUE_TYPES.get(n.type.name, "text")
+            for n in session.program.nodes.values() if isinstance(n, T.Ask)}

@@ -626,3 +626,172 @@ def test_a_handed_off_session_restores_as_ended() -> None:
     call.send(E.Speech(text="one two three four five six seven eight"))
     twin = call.restored()
     assert twin.session.ended and twin.send(E.KeyPressed(key="1")) == []
+
+
+READ_BACK = '''
+flow r
+
+queue billing
+  skills billing
+
+on failure hangup
+
+start
+  ask account as digits(8) sensitive
+    prompt "Account?"
+    confirm "That's {account as digits}. Right?"
+  say "Charging account {account as digits}."
+  handoff billing reason "payment"
+'''
+
+
+def test_a_sensitive_answer_read_back_is_masked_in_the_log_and_the_transcript() -> None:
+    # The confirm prompt reads the answer before it is kept in its slot, and "as digits" speaks
+    # it as "1 2 3 ...": neither may reach the log or the agent's transcript in clear.
+    call = Call(READ_BACK)
+    call.finish_prompts()
+    call.send(E.Speech(text="one two three four five six seven eight"))
+    assert call.said()[-1] == "That's 1 2 3 4 5 6 7 8. Right?"  # the caller still hears it
+    call.finish_prompts()
+    call.send(E.Speech(text="yes"))
+    assert call.said()[-1] == "Charging account 1 2 3 4 5 6 7 8."
+    handoff = next(a for a in call.actions if isinstance(a, A.Handoff))
+    assert [t["text"] for t in handoff.transcript if t["who"] == "bot"] == [
+        "Account?", "[redacted]", "[redacted]"]
+    log = json.dumps(call.session.log)
+    assert "1 2 3 4 5 6 7 8" not in log and "12345678" not in log
+
+
+DUE_DATE = '''
+flow due
+
+queue general
+  skills general
+
+on error
+  say "Something went wrong on our side."
+  handoff general reason "technical problem"
+
+start
+  fetch acct = GET "{env.crm}/accounts/42"
+  say "Your bill is due on {acct.due_date as date}."
+  hangup
+'''
+
+
+def test_a_service_value_that_its_spoken_format_cannot_read_goes_to_on_error() -> None:
+    # The checker accepts any format for a web service's field; the runtime checks it, and a
+    # value such as "soon" read `as date` is an error the flow handles, not a crashed call.
+    call = Call(DUE_DATE, env={"crm": "http://crm.test"})
+    fetch = next(a for a in call.actions if isinstance(a, A.Fetch))
+    call.send(E.FetchResult(request_id=fetch.request_id, ok=True, body={"due_date": "soon"}))
+    assert call.said() == ["Something went wrong on our side."]
+    assert next(a for a in call.actions if isinstance(a, A.Handoff)).reason == "technical problem"
+    errors = [e["message"] for e in call.session.log if e["kind"] == "error"]
+    assert errors == ["a value cannot be spoken as date"]
+
+
+def test_a_sub_flow_without_a_voice_speaks_in_the_main_flows_voice(tmp_path: Path) -> None:
+    main = SUBFLOW_MAIN.replace("flow main\n", "flow main\n  voice en_US-amy-medium\n")
+    (tmp_path / "main.flow").write_text(main, encoding="utf-8")
+    (tmp_path / "verify.flow").write_text(SUBFLOW, encoding="utf-8")  # a header, no voice
+    session = Session(compile_file(tmp_path / "main.flow").ir())
+    out = session.handle(E.CallStarted(caller="+1", at=T0))
+    play = [a for a in out if isinstance(a, A.Play)][-1]
+    assert play.text == "Date of birth?" and play.voice == "en_US-amy-medium"
+    session.handle(E.PlaybackFinished(playback_id=play.playback_id, at=T0 + 1))
+    out = session.handle(E.Speech(text="july fourth nineteen eighty", at=T0 + 2))
+    assert {a.voice for a in out if isinstance(a, A.Play)} == {"en_US-amy-medium"}
+
+
+def read_back_with_handlers() -> Call:
+    flow = READ_BACK.replace("on failure hangup\n", 'on failure hangup\non key 0 handoff billing '
+                             'reason "pressed zero"\non intent agent_request\n  handoff billing '
+                             'reason "asked for a person"\n')
+    call = Call(flow, NLU)
+    call.finish_prompts()
+    call.send(E.KeyPressed(key="1"))
+    for key in "2345678":
+        call.send(E.KeyPressed(key=key))
+    call.finish_prompts()
+    assert call.said()[-1] == "That's 1 2 3 4 5 6 7 8. Right?"
+    return call
+
+
+def test_global_key_and_intent_handlers_apply_during_a_read_back() -> None:
+    # A read-back is part of its `ask`: 0 and "a person please" reach the handlers, as anywhere
+    # else in the step, instead of counting as a "no" that throws the answer away.
+    call = read_back_with_handlers()
+    call.send(E.KeyPressed(key="0"))
+    assert next(a for a in call.actions if isinstance(a, A.Handoff)).reason == "pressed zero"
+    call = read_back_with_handlers()
+    call.send(E.Speech(text="let me talk to a person"))
+    assert next(a for a in call.actions if isinstance(a, A.Handoff)).reason == "asked for a person"
+    call = read_back_with_handlers()  # yes and no still answer it; other keys are a no-match
+    call.send(E.KeyPressed(key="7"))
+    assert call.outcomes()[-1] == "no-match" and call.said()[-1] == "Account?"
+
+
+VOICEMAIL = '''
+flow v
+
+on failure hangup
+
+start
+  record message max 1m
+    prompt "Leave a message."
+    on noinput say "I didn't hear anything."
+  say "Thanks, got it."
+  hangup
+'''
+
+
+def test_the_text_chat_takes_a_typed_line_as_the_recording(tmp_path: Path) -> None:
+    # `voxflow chat` used to read the typed message and never finish the recording, so the
+    # call stayed in the record step for ever (and spun at the end of its input).
+    import asyncio
+    import io
+
+    from runtime.bot import load_bot
+    from runtime.chat import chat
+
+    (tmp_path / "v.flow").write_text(VOICEMAIL, encoding="utf-8")
+    lines = iter(["", "hello, call me back please"])
+
+    def read() -> str:
+        line = next(lines, None)
+        assert line is not None, "the chat kept reading after the last line"
+        return line
+
+    out = io.StringIO()
+    session = asyncio.run(chat(load_bot(tmp_path), {}, read=read, out=out))
+    assert session.state.ended == "flow"
+    said = [line for line in out.getvalue().splitlines() if line.startswith("bot: ")]
+    assert said == ["bot: Leave a message.", "bot: I didn't hear anything.",
+                    "bot: Leave a message.", "bot: Thanks, got it."]
+    assert session.state.variables["message"]["duration_ms"] > 0
+
+
+def test_a_terminator_after_a_complete_entry_does_not_spill_into_the_next_question() -> None:
+    flow = '''
+flow t
+
+on failure hangup
+
+start
+  ask card as digits(4)
+    prompt "Last four digits, then pound."
+    terminator pound
+  ask ok as yes_no
+    prompt "Is that your card?"
+  hangup
+'''
+    call = Call(flow)
+    call.finish_prompts()
+    for key in "1234":
+        call.send(E.KeyPressed(key=key))
+    call.send(E.KeyPressed(key="pound"))
+    call.finish_prompts()
+    assert call.outcomes() == ["key-complete"]  # no no-match at the yes/no question
+    call.send(E.KeyPressed(key="1"))
+    assert call.session.state.variables == {"card": "1234", "ok": True}
