@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsl import tree as T
-from runtime import actions as A
 from dsl.types import SLOT_VALUE_TYPES
+from runtime import actions as A
 from runtime.evaluate import reads, truthy
 from runtime.state import Wait
 
