@@ -795,3 +795,20 @@ start
     assert call.outcomes() == ["key-complete"]  # no no-match at the yes/no question
     call.send(E.KeyPressed(key="1"))
     assert call.session.state.variables == {"card": "1234", "ok": True}
+
+
+def test_a_call_replays_from_its_log() -> None:
+    from runtime.events import event_from_json
+
+    call = menu_call()
+    call.send(E.KeyPressed(key="7"))
+    call.finish_prompts()
+    call.send(E.Speech(text="how much do i owe"))
+    logged = [e["event"] for e in call.session.log if e["kind"] == "event"]
+    replay = Call.__new__(Call)
+    replay.session = type(call.session)(call.session.program, intents=call.session.intents)
+    actions = []
+    for data in logged:
+        actions += replay.session.handle(event_from_json(data))
+    assert actions == call.actions
+    assert all("span" in e for e in call.session.log if e["kind"] == "action")
