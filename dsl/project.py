@@ -16,6 +16,7 @@ from dsl import tree as T
 from dsl.diagnostics import Diagnostic, Reporter
 from dsl.parser import ParseResult, parse
 from dsl.source import Source, Span
+from dsl.yaml_errors import describe_yaml_error
 
 HOOKS_FILE = "hooks.py"
 NLU_FILE = "nlu.yml"
@@ -108,15 +109,9 @@ def load_intents(folder: Path, res: Resources) -> None:
     try:
         data = yaml.safe_load(src.text)
     except yaml.YAMLError as exc:
+        line, problem = describe_yaml_error(exc, src.text)
         mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        if "<block end>" in problem or "<block mapping start>" in problem:
-            problem = "this line's indentation does not match the lines above it"
-        elif "mapping values are not allowed" in problem:
-            problem = "a `:` where none is expected (put text that holds a colon in quotes)"
-        elif "'\\t'" in problem:
-            problem = "a tab (indent with spaces)"
+        col = mark.column + 1 if mark is not None and mark.line + 1 == line else 1
         rep.error("F0705", Span(line, col, line, col + 1),
                   f"{NLU_FILE} is not valid YAML: {problem}",
                   help="training data uses Rasa's format: `nlu:` then `- intent: NAME` entries "

@@ -38,6 +38,7 @@ ranked first and the share of out-of-scope examples rejected. See `DEFAULT_THRES
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import math
@@ -45,12 +46,14 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from dsl.yaml_errors import describe_yaml_error
 
 # ---------------------------------------------------------------------------------------------
 # Public types
@@ -73,10 +76,36 @@ class IntentMatcher(Protocol):
 
 
 @dataclass(frozen=True)
+class EntityAnnotation:
+    """`[text](entity)` in an example: where it is in the cleaned example, and its value."""
+
+    entity: str
+    start: int  # character offsets into `Example.text` (annotations stripped)
+    end: int
+    value: str  # the canonical value: the synonym it names, else the annotated text
+
+
+@dataclass(frozen=True)
+class Example:
+    intent: str
+    text: str  # annotations stripped, whitespace collapsed
+    line: int
+    entities: tuple[EntityAnnotation, ...] = ()
+
+
+# Entity names every bot may annotate without declaring them: the runtime's typed slot values
+# (runtime/normalize.py), which the NLU extracts itself.
+TYPED_ENTITIES = ("digits", "number", "currency", "date", "time", "phone")
+
+
+@dataclass(frozen=True)
 class TrainingData:
     intents: dict[str, tuple[str, ...]]  # intent -> example texts, annotations stripped
     synonyms: dict[str, str]  # surface form -> canonical value
     regexes: dict[str, tuple[str, ...]]  # name -> patterns
+    lookups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> entries
+    examples: tuple[Example, ...] = ()  # every example with its line and entity annotations
+    path: str = ""  # where the data came from, for messages
 
 
 class TrainingDataError(ValueError):
@@ -99,57 +128,64 @@ _ANNOTATION = re.compile(r"\[(?P<text>[^\[\]]+)\](?:\((?P<entity>[^()]*)\)|(?P<j
 _KINDS = ("intent", "synonym", "regex", "lookup")
 
 
-def load_training_data(path: Path) -> TrainingData:
-    """Read and check a bot's `nlu.yml`; errors are `TrainingDataError("file:line: ...")`."""
+def _read(path: Path) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise TrainingDataError(str(path), None, f"is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise TrainingDataError(str(path), None, f"cannot be read ({exc.strerror})") from None
-    return training_data_from_text(text, str(path))
 
 
-def training_data_from_text(text: str, path: str = "<nlu>") -> TrainingData:
-    """Parse Rasa-format NLU training data; `path` only names the source in errors."""
-    return _Parser(path).parse(text)
+def load_training_data(path: Path) -> TrainingData:
+    """Read and check a bot's `nlu.yml`; errors are `TrainingDataError("file:line: ...")`.
+
+    A Rasa `domain.yml` beside it may declare more entity names (`entities:`) for annotations.
+    """
+    domain = Path(path).parent / "domain.yml"
+    declared = _domain_entities(domain) if domain.is_file() else ()
+    return training_data_from_text(_read(path), str(path), entities=declared)
+
+
+def training_data_from_text(text: str, path: str = "<nlu>",
+                            entities: Iterable[str] = ()) -> TrainingData:
+    """Parse Rasa-format NLU training data; `path` only names the source in errors.
+
+    `entities` are entity names declared elsewhere (a Rasa domain) that annotations may use.
+    """
+    return _Parser(path, tuple(entities)).parse(text)
+
+
+def _domain_entities(path: Path) -> tuple[str, ...]:
+    """The `entities:` of a Rasa domain file (names, or one-key mappings with options)."""
+    try:
+        domain = yaml.safe_load(_read(path))
+    except yaml.YAMLError as exc:
+        line, problem = describe_yaml_error(exc, _read(path))
+        raise TrainingDataError(str(path), line, f"not valid YAML: {problem}") from None
+    listed = domain.get("entities") if isinstance(domain, dict) else None
+    names: list[str] = []
+    for item in listed if isinstance(listed, list) else ():
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and len(item) == 1:
+            names.append(str(next(iter(item))))
+    return tuple(names)
 
 
 def _line(node: Node) -> int:
     return node.start_mark.line + 1
 
 
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "<stream end>" in problem or "end of stream" in problem:
-            opened = exc.context_mark
-            if exc.context and opened and mark and opened.line < mark.line:
-                line = opened.line + 1  # where the unclosed bracket or quote opened
-                what = exc.context.removeprefix("while parsing ").removeprefix("while scanning ")
-                problem = f"{what} is not closed before the end of the file"
-            else:
-                problem = "the file ends inside a value (an unclosed bracket or quote?)"
-        # a mark at the end of the file points past the last line: name the last written one
-        line = min(line, max(1, len(text.rstrip().splitlines())))
-    else:  # ReaderError: a character YAML does not allow
-        position = getattr(exc, "position", 0)
-        line = text.count("\n", 0, position) + 1
-        problem = "a character YAML does not allow"
-    if "<block end>" in problem or "<block mapping start>" in problem:
-        problem = "this line's indentation does not match the lines above it"
-    elif "mapping values are not allowed" in problem:
-        problem = "a `:` where none is expected (put text that holds a colon in quotes)"
-    elif "'\\t'" in problem:
-        problem = "a tab (indent with spaces)"
-    return line, problem
-
-
 class _Parser:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, declared: tuple[str, ...] = ()) -> None:
         self.path = path
+        self.declared = declared
+        self.lookups: dict[str, list[str]] = {}
+        self.filed: list[Example] = []  # every example, in file order
+        # (line, cleaned text) -> its annotations, until `intent` files the example
+        self.annotations: dict[tuple[int, str], tuple[EntityAnnotation, ...]] = {}
+        self.annotated: list[tuple[str, str, int]] = []  # (entity, annotation as written, line)
         self.intents: dict[str, list[str]] = {}
         self.seen: dict[str, tuple[str, int]] = {}  # duplicate key -> (intent, line)
         self.synonyms: dict[str, str] = {}
@@ -163,7 +199,7 @@ class _Parser:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
-            line, problem = _yaml_problem(exc, text)
+            line, problem = describe_yaml_error(exc, text)
             raise self.error(line, f"not valid YAML: {problem}") from None
         nlu = self.value(root, "nlu") if isinstance(root, MappingNode) else None
         if nlu is None:
@@ -173,11 +209,29 @@ class _Parser:
             raise self.error(_line(nlu), f"`nlu:` must be a list of entries ({_FORMAT_HINT})")
         for entry in nlu.value:
             self.entry(entry)
+        self.check_entities()
         return TrainingData(
             intents={name: tuple(examples) for name, examples in self.intents.items()},
             synonyms=dict(self.synonyms),
             regexes={name: tuple(patterns) for name, patterns in self.regexes.items()},
+            lookups={name: tuple(entries) for name, entries in self.lookups.items()},
+            examples=tuple(self.filed),
+            path=self.path,
         )
+
+    def check_entities(self) -> None:
+        """Every annotated entity must be one the data can produce (after all entries are read,
+        as a `regex:` or `lookup:` may come after the examples that use it)."""
+        known = {*TYPED_ENTITIES, *self.regexes, *self.lookups, *self.declared}
+        for entity, written, line in self.annotated:
+            if entity in known:
+                continue
+            close = difflib.get_close_matches(entity, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise self.error(line, f"unknown entity '{entity}' in `{written}`{hint} (an "
+                             "annotation names a `regex:` or `lookup:` of this file, an entity "
+                             "listed in domain.yml, or a built-in type: "
+                             f"{', '.join(TYPED_ENTITIES)})")
 
     @staticmethod
     def value(mapping: MappingNode, key: str) -> Node | None:
@@ -222,7 +276,9 @@ class _Parser:
                                      f"regular expression ({exc})") from None
             patterns = self.regexes.setdefault(name, [])
             patterns.extend(p for _, p in examples if p not in patterns)
-        # lookup tables are accepted and not used by the example matcher
+        else:  # lookup: entries of an entity (the example matcher does not use them)
+            entries = self.lookups.setdefault(name, [])
+            entries.extend(e for _, e in examples if e not in entries)
 
     def examples(self, node: Node) -> list[tuple[int, str]]:
         """(line, text) for each `- example` line of an `examples:` value."""
@@ -260,24 +316,52 @@ class _Parser:
         return out
 
     def clean(self, text: str, line: int) -> str:
-        """The example without entity annotations; annotated synonyms are recorded."""
-
-        def strip(match: re.Match[str]) -> str:
+        """The example without entity annotations; annotated synonyms are recorded, and the
+        annotations (with offsets into the cleaned text) are kept for `intent`."""
+        out: list[str] = []  # pieces of the stripped text
+        spans: list[tuple[str, int, int, str]] = []  # entity, start, end (in the stripped text)
+        size = pos = 0
+        for match in _ANNOTATION.finditer(text):
             surface = match["text"].strip()
-            if match["json"] is not None:
-                try:
-                    spec = json.loads(match["json"])
-                except ValueError:
-                    raise self.error(line, f"entity annotation {match['json']} is not valid "
-                                     "JSON") from None
-                if isinstance(spec, dict) and isinstance(spec.get("value"), str):
-                    self.synonym(surface, spec["value"], line)
-            return surface
-
-        cleaned = " ".join(_ANNOTATION.sub(strip, text).split())
+            entity, value = self.annotation(match, surface, line)
+            out.append(text[pos : match.start()])
+            size += match.start() - pos
+            spans.append((entity, size, size + len(surface), value))
+            out.append(surface)
+            size += len(surface)
+            pos = match.end()
+        out.append(text[pos:])
+        cleaned, index = _collapse("".join(out))
         if not cleaned:
             raise self.error(line, "empty example")
+        self.annotations[(line, cleaned)] = tuple(
+            EntityAnnotation(entity, index[start], index[start] + end - start, value)
+            for entity, start, end, value in spans)
         return cleaned
+
+    def annotation(self, match: re.Match[str], surface: str, line: int) -> tuple[str, str]:
+        """(entity, value) of `[text](entity)`, `[text](entity:value)` or `[text]{"entity":
+        ..., "value": ...}`; a value other than the text is recorded as a synonym."""
+        if match["json"] is not None:
+            try:
+                spec = json.loads(match["json"])
+            except ValueError:
+                raise self.error(line, f"entity annotation {match['json']} is not valid "
+                                 "JSON") from None
+            if not isinstance(spec, dict) or not isinstance(spec.get("entity"), str):
+                raise self.error(line, f"entity annotation {match['json']} needs an "
+                                 '"entity" name')
+            entity = spec["entity"].strip()
+            value = spec["value"] if isinstance(spec.get("value"), str) else surface
+        else:
+            entity, _, value = (match["entity"] or "").partition(":")
+            entity, value = entity.strip(), value.strip() or surface
+        if not entity:
+            raise self.error(line, f"entity annotation `{match.group()}` has no entity name")
+        self.annotated.append((entity, match.group(), line))
+        if value != surface:
+            self.synonym(surface, value, line)
+        return entity, value
 
     def synonym(self, surface: str, canonical: str, line: int) -> None:
         if surface == canonical:
@@ -304,6 +388,26 @@ class _Parser:
                                  "must belong to one intent")
             self.seen[key] = (name, line)
             own.append(text)
+            self.filed.append(Example(name, text, line,
+                                         self.annotations.get((line, text), ())))
+
+
+def _collapse(text: str) -> tuple[str, list[int]]:
+    """`text` with runs of whitespace made one space and the ends stripped, and for each index
+    of `text` (and its end) the index it maps to, so annotation offsets follow the text."""
+    out: list[str] = []
+    index: list[int] = []
+    for ch in text:
+        index.append(len(out))
+        if ch.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(ch)
+    index.append(len(out))
+    while out and out[-1] == " ":
+        out.pop()
+    return "".join(out), [min(i, len(out)) for i in index]
 
 
 # ---------------------------------------------------------------------------------------------
