@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint fmt-check bench clean
+.PHONY: run test test-rasa rasa setup lint fmt-check bench bench-nlu clean
 
 setup: $(STAMP)
 
@@ -22,10 +22,23 @@ run: setup
 	$(BIN)/voxflow compile bots -o build/ir
 	$(BIN)/voxflow chat bots/acme
 
+# The Rasa integration tests (marker `rasa`) are not in this target yet: see test-rasa.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/voxflow fmt --check bots
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not rasa"
+
+# Installs Rasa 3.6.21 in its own venv on first use (minutes), trains, starts and kills a server.
+test-rasa: setup
+	$(BIN)/pytest -m rasa
+
+# Rasa 3.6.21 in its own Python 3.10 venv (~/.cache/voxflow), pinned by
+# nlu/rasa/constraints-3.6.21.txt; the Rasa tests and `voxflow nlu rasa-serve` install it too.
+rasa: setup
+	$(BIN)/voxflow nlu rasa-install
+
+bench-nlu: setup
+	$(BIN)/python bench/nlu_banking77.py
 
 bench: setup
 	$(BIN)/python bench/compile_large_flow.py

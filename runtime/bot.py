@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.compile import compile_file
 from dsl.diagnostics import render_all
 from dsl.project import HOOKS_FILE, NLU_FILE, Loader
+from nlu.loader import load_nlu
 from runtime.hooks import Hooks
-from runtime.intents import ExampleMatcher, IntentMatcher, load_training_data
+from runtime.intents import IntentMatcher, TrainingDataError
 from runtime.program import LoadedProgram, load_program
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
 
 
 class BotError(Exception):
@@ -26,6 +30,7 @@ class Bot:
     program: LoadedProgram
     intents: IntentMatcher | None
     hooks_path: Path | None
+    knowledge: KnowledgeBase | None = None  # the bot's knowledge/ collections, indexed
 
     def hooks(self) -> Hooks | None:
         return Hooks.load(self.hooks_path) if self.hooks_path else None
@@ -59,7 +64,23 @@ def load_bot(path: Path) -> Bot:
                        + render_all(comp.diagnostics, comp.sources))
     ir = comp.ir()
     nlu = folder / NLU_FILE
-    intents = ExampleMatcher(load_training_data(nlu)) if nlu.is_file() else None
+    try:  # the built-in NLU engine, or Rasa in front of it (nlu/loader.py)
+        intents = load_nlu(nlu) if nlu.is_file() else None
+    except TrainingDataError as exc:
+        raise BotError(str(exc)) from None
     hooks = folder / HOOKS_FILE
     return Bot(folder, flow_path, ir, load_program(ir), intents,
-               hooks if hooks.is_file() else None)
+               hooks if hooks.is_file() else None, _knowledge(folder))
+
+
+def _knowledge(folder: Path) -> KnowledgeBase | None:
+    """The bot's knowledge base, re-ingested when its files changed since the last load."""
+    if not (folder / "knowledge").is_dir():
+        return None
+    from knowledge.base import KnowledgeBase
+    from knowledge.errors import KnowledgeError
+
+    try:
+        return KnowledgeBase.for_bot(folder)
+    except KnowledgeError as exc:
+        raise BotError(str(exc)) from None

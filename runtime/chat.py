@@ -69,7 +69,8 @@ async def chat(bot: Bot, env: dict[str, str], *, trace: bool = False,
 
     read = read or read_line
     async with aiohttp.ClientSession() as http:
-        driver = CallDriver(session, channel, clock=clock, hooks=bot.hooks(), http=http)
+        driver = CallDriver(session, channel, clock=clock, hooks=bot.hooks(), http=http,
+                            knowledge=bot.knowledge)
         await driver.send(E.CallStarted(caller=caller, env=env))
         while not session.ended:
             if session.state.input is not None and session.state.input.phase == "recording":

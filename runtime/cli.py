@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from dsl.cli import add_commands
+from knowledge.cli import add_kb_command
+from nlu.cli import add_commands as add_nlu_commands
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxflow", description="Phone bots in .flow files.")
     sub = parser.add_subparsers(dest="command", required=True)
     add_commands(sub)
+    add_kb_command(sub)
+    add_nlu_commands(sub)
     p = sub.add_parser("chat", help="talk to a bot in the terminal")
     p.add_argument("bot", help="bot folder (or its .flow file)")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",

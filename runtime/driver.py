@@ -130,6 +130,9 @@ class CallDriver:
         while True:
             while not self._queue.empty():
                 event = self._queue.get_nowait()
+                prepare = getattr(self.session.intents, "prepare", None)
+                if prepare is not None and isinstance(event, E.Speech):
+                    await prepare(event.text)  # a remote NLU answers before the turn (nlu/rasa)
                 for action in self.session.handle(event):
                     await self._perform(action)
             if not self._tasks:

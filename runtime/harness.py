@@ -106,7 +106,7 @@ class Run:
         self.channel = TranscriptChannel()
         self.clock = ManualClock(at=_timestamp(test.givens.get("time", DEFAULT_TIME)))
         self.driver = CallDriver(self.session, self.channel, clock=self.clock, hooks=bot.hooks(),
-                                 http=http)
+                                 http=http, knowledge=bot.knowledge)
         self.mocks = mocks
         self.read = 0  # actions already matched by `bot …` lines
 

@@ -93,6 +93,10 @@ class Example:
     entities: tuple[EntityAnnotation, ...] = ()
 
 
+# Rasa's names for an intent whose examples are what the bot does not handle: never returned
+# as an intent; an utterance closest to them has none.
+OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+
 # Entity names every bot may annotate without declaring them: the runtime's typed slot values
 # (runtime/normalize.py), which the NLU extracts itself.
 TYPED_ENTITIES = ("digits", "number", "currency", "date", "time", "phone")
@@ -664,11 +668,14 @@ class ExampleMatcher:
         self.word_weight = word_weight
         self.top_k = top_k
         self.normaliser = _Normaliser(data.synonyms, data.regexes)
-        self.intents = list(data.intents)
+        # An out-of-scope intent's examples only say what is not an intent: a similarity
+        # matcher has no use for them (the NLU's classifier does, see nlu/engine.py).
+        kept = {i: e for i, e in data.intents.items() if i not in OUT_OF_SCOPE_INTENTS}
+        self.intents = list(kept)
         self.owner: list[int] = []  # example index -> intent index
         words: list[Counter[str]] = []
         chars: list[Counter[str]] = []
-        for intent_index, examples in enumerate(data.intents.values()):
+        for intent_index, examples in enumerate(kept.values()):
             for example in examples:
                 tokens = self.normaliser.tokens(example)
                 self.owner.append(intent_index)
@@ -751,6 +758,14 @@ def held_out_scores(data: TrainingData, *, word_weight: float = WORD_WEIGHT, top
 
     in_scope: list[tuple[float, bool]] = []
     out_of_scope: list[float] = []
+    # An out-of-scope intent's examples are out-of-scope utterances, never held out as one.
+    declared = [e for i, es in data.intents.items() if i in OUT_OF_SCOPE_INTENTS for e in es]
+    data = replace(data, intents={i: es for i, es in data.intents.items()
+                                  if i not in OUT_OF_SCOPE_INTENTS})
+    if declared:
+        everything = matcher(data.intents)
+        out_of_scope.extend(r[0].confidence if (r := everything.rank(e)) else 0.0
+                            for e in declared)
     for intent, examples in data.intents.items():
         for i, example in enumerate(examples):
             rest = examples[:i] + examples[i + 1 :]

@@ -62,7 +62,9 @@ def test_the_token_in_the_url_is_accepted() -> None:
     async def main() -> None:
         async with Rig() as rig:
             call = await rig.call(header_token=None, url=rig.stream_url(TOKEN))
-            assert rig.session(call).state.started
+            # The bridge exists once the socket is accepted; the call starts just after.
+            await until(lambda: rig.bridge(call).session is not None
+                        and rig.session(call).state.started, what="the call to start")
 
     run(main())
 
