@@ -4,7 +4,7 @@ conversations go on through the built-in fallback.
 
 Marked `rasa`: the first run on a machine installs Rasa (about 3-4 minutes, 2.7 GB, into
 ~/.cache/voxflow); training the acme data takes 1-2.5 minutes and starting the server about a
-minute (both reused or repeated per run, see `WORKDIR`). `make test-rasa` runs it; `make test`
+minute (both reused or repeated per run, see `WORKDIR`). `make test` runs it; `make test-fast`
 (pytest -m "not rasa") leaves it out.
 """
 
@@ -60,7 +60,7 @@ def test_the_server_listens_on_loopback_only(server: RasaServer) -> None:
 
 def test_rasa_parses_for_the_bot(server: RasaServer, acme: BuiltinEngine) -> None:
     nlu = RasaNLU(server.url, acme, timeout_s=10)  # the first parse warms TensorFlow up
-    text = "my wifi has been dead since yesterday"
+    text = "the wifi went down yesterday"
     assert asyncio.run(nlu.prepare(text))
     result = nlu.parse(text)
     assert result.engine == "rasa"
