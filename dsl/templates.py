@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from lark import Token
 
@@ -70,16 +69,3 @@ def split_template(tok: Token) -> tuple[str, list[Piece], list[tuple[int, int, s
             i += 1
     flush()
     return fold_lines(raw), pieces, problems
-
-
-def render_parts(parts: tuple, render_expr: Callable) -> str:
-    """Canonical source text of template parts (inverse of split_template)."""
-    out = []
-    for part in parts:
-        if isinstance(part, str):
-            out.append(part.replace("\\", "\\\\").replace('"', '\\"').replace("{", "\\{")
-                       .replace("}", "\\}"))
-        else:
-            inner = render_expr(part.expr)
-            out.append("{" + inner + (f" as {part.format}" if part.format else "") + "}")
-    return "".join(out)

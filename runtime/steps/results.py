@@ -45,7 +45,7 @@ def _service_result(session: Session, flow: str, node: T.Node,
         from runtime.session import FlowError
 
         raise FlowError(f"{type(node).__name__.lower()} failed: {event.error}")
-    session.push_block(flow if (flow, handler.id) in session.program.nodes else "", handler.id)
+    session.run_handler(flow, handler)
 
 
 def _knowledge_result(session: Session, flow: str, node: T.Answer,
@@ -60,4 +60,4 @@ def _knowledge_result(session: Session, flow: str, node: T.Answer,
         return
     handler = session.handler_for(node.handlers, "no_answer")
     if handler is not None:
-        session.push_block(flow, handler.id)
+        session.run_handler(flow, handler)
