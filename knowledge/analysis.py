@@ -32,6 +32,7 @@ gonna also still anything something someone somebody guys sir madam
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,'-][a-z0-9]+)*")
+_PUNCTUATION = re.compile(r"[.,]")
 # Irregular forms the stemmer leaves apart, common in support questions ("I've lost my card",
 # "forgotten PIN", "it was stolen").
 _IRREGULAR = {"forgotten": "forget", "forgot": "forget", "lost": "lose", "stolen": "steal",
@@ -46,8 +47,10 @@ _stemmer = snowballstemmer.stemmer("english")
 
 def words(text: str) -> list[str]:
     """Lower-case words; "don't" -> "dont", "3,000" -> "3000", "7.50" stays one word."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("’", "'")
+    if not text.isascii():  # ASCII is its own NFKD form, with nothing to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     out = []
     for w in _WORD.findall(text):
         w = w.replace("'", "")
@@ -61,9 +64,10 @@ def words(text: str) -> list[str]:
             continue
         if w[0].isdigit():
             w = w.replace(",", "")
-        else:  # "acme.com" or "e.g": keep the pieces as separate words
-            out.extend(p for p in re.split(r"[.,]", w)[:-1] if p)
-            w = re.split(r"[.,]", w)[-1]
+        elif "." in w or "," in w:  # "acme.com" or "e.g": keep the pieces as separate words
+            pieces = _PUNCTUATION.split(w)
+            out.extend(p for p in pieces[:-1] if p)
+            w = pieces[-1]
         if w:
             out.append(w)
     return out

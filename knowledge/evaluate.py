@@ -80,6 +80,8 @@ class Report:
         if una:
             lines.append(f"{len(una)} unanswerable questions: declined "
                          f"{shares['unanswerable_declined']:.1%}")
+        lines.append("(right: the top hit is one of the question's `expect` chunks; the spoken "
+                     "words are not checked)")
         misses = [o for o in ans if not (o.ranked[:1] and o.ranked[0] in o.query.expect)]
         wrongly = [o for o in una if o.confidence >= self.threshold]
         for o in misses:

@@ -13,6 +13,7 @@ from knowledge.errors import SourceError
 from knowledge.html import read_html
 from knowledge.markdown import read_markdown
 from knowledge.plaintext import read_text
+from knowledge.synonyms import Group, read_synonyms
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # help articles are kilobytes; megabytes means a wrong file
 ARTICLE_TYPES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
@@ -68,6 +69,14 @@ def read_chunks(source: SourceFile) -> list[Chunk]:
     if not chunks:
         raise SourceError("has no text to answer from (only headings?)")
     return chunks
+
+
+def read_synonyms_file(source: SourceFile) -> list[Group]:
+    """The groups of a collection's synonyms file; SourceError says what is wrong with it."""
+    text = decode(source.path.read_bytes())
+    if not text.strip():
+        raise SourceError("is empty")
+    return read_synonyms(text)
 
 
 def decode(data: bytes) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from knowledge.analysis import terms
 from knowledge.search import Hit, Ranking
 from runtime.normalize import say_as
 
@@ -74,25 +73,35 @@ def _best(parts: list[str], ranking: Ranking) -> list[str]:
     """The sentence that shares the most (by rarity) with the question, and a second one if it
     also matches and both fit. A sentence that only introduces a list (ends with a colon) or only
     points to a web address says little when read alone, so it ranks last."""
-    def score(i: int) -> float:
+    total = sum(ranking.idf.values())
+    said: dict[int, str] = {}
+
+    def spoken(i: int) -> str:  # each sentence at most once, and only when needed: it is slow
+        if i not in said:
+            said[i] = speakable(parts[i])
+        return said[i]
+
+    def rate(i: int) -> float:
         s = parts[i]
-        shared = set(terms(s))
-        value = sum(w for t, w in ranking.idf.items() if t in shared)
-        spoken = speakable(s)
-        if s.rstrip().endswith(":") or _words(spoken) < 3:
+        # The rarity-weighted part of the question the sentence shares.
+        value = ranking.covered(set(ranking.analyse(s))) * total
+        if not value:
+            pass  # nothing to scale down
+        elif s.rstrip().endswith(":") or _words(spoken(i)) < 3:
             value *= 0.3
         elif _URL.search(s):
             value *= 0.6  # what is left once the address is dropped often reads oddly
         return value - i * 1e-3  # ties go to the earlier sentence
 
-    order = sorted(range(len(parts)), key=score, reverse=True)
+    scores = [rate(i) for i in range(len(parts))]
+    order = sorted(range(len(parts)), key=scores.__getitem__, reverse=True)
     first = order[0]
-    if score(first) <= 0:
+    if scores[first] <= 0:
         first = 0  # nothing in common word for word (the title matched): start at the top
     chosen = [first]
-    used = _words(speakable(parts[first]))
+    used = _words(spoken(first))
     for i in order[1:]:
-        if score(i) > 0 and used + _words(speakable(parts[i])) <= MAX_WORDS:
+        if scores[i] > 0 and used + _words(spoken(i)) <= MAX_WORDS:
             chosen.append(i)
             break
     if len(chosen) == 1 and parts[first].rstrip().endswith(":") and first + 1 < len(parts):
@@ -126,10 +135,15 @@ def speakable(sentence: str) -> str:
     text = re.sub(r"(?<!\w)[*_]|[*_](?!\w)", " ", text)
     text = re.sub(r"[\"“”]", "", text)
     text = re.sub(r"\s*\(([^)]*)\)", r", \1,", text)  # asides become commas
-    for abbr, spoken in _ABBREVIATIONS.items():
-        text = re.sub(rf"(?<!\w){re.escape(abbr)}", spoken, text, flags=re.IGNORECASE)
-    for pattern, replace in _NUMBER_RULES:
-        text = pattern.sub(replace, text)
+    if "." in text:
+        for abbr, spoken in _ABBREVIATIONS.items():
+            text = re.sub(rf"(?<!\w){re.escape(abbr)}", spoken, text, flags=re.IGNORECASE)
+    # Only the rules that can match: most sentences have no digit, "&" or "/" (the rules are
+    # most of the time an answer takes).
+    digits = any(c.isdigit() for c in text)
+    for pattern, replace, needs in _NUMBER_RULES:
+        if needs in text if needs else digits:
+            text = pattern.sub(replace, text)
     return _tidy(text)
 
 
@@ -164,20 +178,21 @@ def _unit(m: re.Match[str]) -> str:
     return f"{m.group(1)} {_UNITS[m.group(2).lower()]}"
 
 
-_NUMBER_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"\+?\b1?[\s.-]?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"), _phone),
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), _date),
-    (re.compile(r"\b(\d{1,2}:\d{2})\s*(?:-|–|to)\s*(\d{1,2}:\d{2})\b"), _time_range),
-    (re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b"), lambda m: _clock(m.group(0))),
-    (re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)"), _money),
-    (re.compile(r"(\d+(?:\.\d+)?)\s?%"), r"\1 percent"),
-    (re.compile(r"\b24/7\b"), "24 hours a day, 7 days a week"),
-    (re.compile(r"\b(\d+)\s?(?:-|–)\s?(\d+)\b(?!\s*-)"), r"\1 to \2"),
-    (re.compile(r"(\d),(\d{3})\b"), r"\1\2"),  # "3,000": one number, not two
-    (re.compile(r"\b(\d+(?:\.\d+)?)\s?(" + "|".join(_UNITS) + r")\b", re.IGNORECASE), _unit),
-    (re.compile(r"\s&\s"), " and "),
-    (re.compile(r"\band/or\b"), "or"),
-    (re.compile(r"(?<=[a-zA-Z])/(?=[a-zA-Z])"), " or "),
+# (pattern, replacement, what the text must contain: "" for a digit)
+_NUMBER_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], str]] = [
+    (re.compile(r"\+?\b1?[\s.-]?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"), _phone, ""),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), _date, ""),
+    (re.compile(r"\b(\d{1,2}:\d{2})\s*(?:-|–|to)\s*(\d{1,2}:\d{2})\b"), _time_range, ""),
+    (re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b"), lambda m: _clock(m.group(0)), ""),
+    (re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)"), _money, ""),
+    (re.compile(r"(\d+(?:\.\d+)?)\s?%"), r"\1 percent", ""),
+    (re.compile(r"\b24/7\b"), "24 hours a day, 7 days a week", ""),
+    (re.compile(r"\b(\d+)\s?(?:-|–)\s?(\d+)\b(?!\s*-)"), r"\1 to \2", ""),
+    (re.compile(r"(\d),(\d{3})\b"), r"\1\2", ""),  # "3,000": one number, not two
+    (re.compile(r"\b(\d+(?:\.\d+)?)\s?(" + "|".join(_UNITS) + r")\b", re.IGNORECASE), _unit, ""),
+    (re.compile(r"\s&\s"), " and ", "&"),
+    (re.compile(r"\band/or\b"), "or", "/"),
+    (re.compile(r"(?<=[a-zA-Z])/(?=[a-zA-Z])"), " or ", "/"),
 ]
 
 
