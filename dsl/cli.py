@@ -81,7 +81,26 @@ def cmd_compile(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(comps[0].ir(), indent=1) + "\n", encoding="utf-8")
         print(f"compiled {comps[0].root.path} -> {out}")
-    return 0
+    return _warm_prompts(comps) if args.prompts else 0
+
+
+def _warm_prompts(comps: list[Compilation]) -> int:
+    """Synthesise each bot's static prompts into the prompt cache (speech is loaded only here:
+    it is heavy, and the language commands must not need it)."""
+    from speech.prompts import warm
+    from speech.tts import PiperSynthesizer, UnknownVoice
+
+    synth, status = PiperSynthesizer(), 0
+    for c in comps:
+        bot = Path(c.root.path).parent.as_posix()
+        try:
+            r = warm(c.ir(), synth=synth)
+        except UnknownVoice as exc:
+            print(f"{bot}: no prompts cached: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{bot}: {r.prompts} prompts, {r.new} new, {r.cached} cached -> {r.root}")
+    return status
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -134,6 +153,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help="compile a flow (or a folder of flows) to JSON IR")
     p.add_argument("path")
     p.add_argument("-o", "--output", required=True, help="output file (or folder for a folder)")
+    p.add_argument("--prompts", action="store_true",
+                   help="also synthesise static prompts into the prompt cache "
+                        "(VOXFLOW_PROMPT_CACHE, default build/prompts)")
     p.set_defaults(func=cmd_compile)
     p = sub.add_parser("fmt", help="print flows in canonical form")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would")
