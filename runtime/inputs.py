@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from runtime.session import Session
 
 MIN_SPEECH_CONFIDENCE = 0.35  # below this a recognition result goes down the no-match path
+SPEECH_TURN_MS = 30_000  # once the caller speaks, how long the answer may take to arrive
 DIGIT_TYPES = ("digits", "number", "currency", "phone", "date", "time")
 DIGIT_KEYS = set("0123456789")
 
@@ -245,7 +246,11 @@ def _on_speech(session: Session, node: T.Node, inp: InputState, eff: T.Effective
     if inp.phase == "recording" or eff.input == "keys":
         return
     if not event.final:
-        _barge(session, inp, eff, node)  # the caller started talking over the prompt
+        # The caller started talking (over the prompt, or after it).
+        if _barge(session, inp, eff, node) and inp.timer.startswith("noinput"):
+            # Silence no longer applies: the recogniser's answer ends the turn. A longer timer
+            # stays as a safety net, should no answer ever come.
+            _start_timer(session, inp, "noinput", eff.noinput_ms + SPEECH_TURN_MS)
         return
     if not _barge(session, inp, eff, node):
         return

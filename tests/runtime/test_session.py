@@ -812,3 +812,17 @@ def test_a_call_replays_from_its_log() -> None:
         actions += replay.session.handle(event_from_json(data))
     assert actions == call.actions
     assert all("span" in e for e in call.session.log if e["kind"] == "action")
+
+
+def test_speech_that_has_started_is_not_cut_off_by_the_silence_timer() -> None:
+    call = Call(MENU, NLU)
+    call.finish_prompts()
+    silence = call.timer("noinput")
+    out = call.send(E.Speech(text="", confidence=0.0, final=False))  # the caller starts talking
+    cancelled = [a.timer_id for a in out if isinstance(a, A.CancelTimer)]
+    restarted = [a for a in out if isinstance(a, A.StartTimer)]
+    assert cancelled == [silence]
+    # Only a safety net is left: the recogniser's answer ends the turn, long after 5 s.
+    assert [a.ms for a in restarted] == [5000 + 30_000]
+    call.send(E.Speech(text="balance"))
+    assert call.said()[-1] == "Your balance is ten dollars."
