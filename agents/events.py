@@ -79,6 +79,8 @@ class CallQueued:
     handoff: Handoff = field(default_factory=Handoff)
     caller: dict[str, Any] = field(default_factory=dict)  # caller.* fields: number, vip, tier
     number: str = ""  # where a callback would go; "" when the caller withheld it
+    intent: str = ""  # what the caller last asked for, as the NLU understood it (screen pop)
+    intent_confidence: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

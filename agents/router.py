@@ -119,6 +119,10 @@ class Router:
         a = self.core.agents.get(agent)
         return (a.state, a.reason) if a else ("logged_out", "")
 
+    def agent_states(self) -> dict[str, tuple[str, str]]:
+        """Every agent the router has seen (since it started): id -> (state, reason)."""
+        return {a.id: (a.state, a.reason) for a in self.core.agents.values()}
+
     def call_state(self, call_id: str) -> str | None:
         """waiting | held | offered | connected, or None once the call left the router."""
         call = self.core.calls.get(call_id)

@@ -11,8 +11,8 @@ from typing import Any
 
 from agents import commands as C
 from agents import events as E
-from agents.priority import priority_level
-from agents.store.kpis import Kpis, kpis
+from agents.priority import is_vip, priority_level
+from agents.store.kpis import WAIT_ENDS, Kpis, kpis
 from agents.store.schema import migrate
 
 MASK = "[redacted]"  # what a reader sees of a sensitive value it may not see (as the runtime)
@@ -67,12 +67,16 @@ class Store:
     def _handoff(self, ev: E.CallQueued) -> None:
         h, caller = ev.handoff, ev.caller
         self.conn.execute(
-            "INSERT INTO handoffs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO handoffs (call_id, handoff_id, queue, reason, priority, priority_level, "
+            "vip, tier, caller_number, caller_name, callback_number, summary, transcript, "
+            "consulted, queued_at, intent, intent_confidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (ev.call_id, h.request_id, h.queue, h.reason, str(h.priority),
-             priority_level(h.priority), int(bool(caller.get("vip"))),
+             priority_level(h.priority), int(is_vip(caller)),
              str(caller.get("tier") or ""), str(caller.get("number") or ""),
              str(caller.get("name") or ""), ev.number, h.summary,
-             _json(list(h.transcript)), _json(list(h.consulted)), ev.at))
+             _json(list(h.transcript)), _json(list(h.consulted)), ev.at, ev.intent,
+             ev.intent_confidence))
         rows = [(ev.call_id, kind, i, f.name, f.type, _json(f.value), int(f.sensitive))
                 for kind, fields in (("context", h.context), ("slot", h.slots))
                 for i, f in enumerate(fields)]
@@ -152,9 +156,35 @@ class Store:
             "SELECT queue, kind, at, detail FROM queue_events WHERE call_id = ? ORDER BY id",
             (call_id,)).fetchall()
 
+    def previous_calls(self, number: str, before: float, exclude: str = "",
+                       limit: int = 5) -> list[dict[str, Any]]:
+        """The caller's earlier handoffs, newest first: when, where, why, how the wait ended,
+        and the agent's disposition and notes (for the screen pop)."""
+        if not number:
+            return []
+        rows = self.conn.execute(_PREVIOUS, {"number": number, "before": before,
+                                             "exclude": exclude, "limit": limit})
+        keys = ("call_id", "queue", "reason", "queued_at", "outcome", "ended_at", "agent",
+                "disposition", "notes")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def kpis(self, start: float, end: float, threshold_s: float = 20.0,
              queue: str | None = None) -> Kpis:
         return kpis(self.conn, start, end, threshold_s, queue)
+
+
+_PREVIOUS = f"""
+SELECT h.call_id, h.queue, h.reason, h.queued_at, e.kind, e.at, w.agent_id,
+       COALESCE(w.disposition, ''), COALESCE(w.notes, '')
+FROM handoffs AS h
+LEFT JOIN queue_events AS e ON e.id = (
+    SELECT MAX(id) FROM queue_events WHERE call_id = h.call_id
+    AND kind IN ({", ".join(f"'{k}'" for k in WAIT_ENDS)}))
+LEFT JOIN wrap_ups AS w ON w.id = (SELECT MAX(id) FROM wrap_ups WHERE call_id = h.call_id)
+WHERE h.caller_number = :number AND h.queued_at < :before AND h.call_id != :exclude
+ORDER BY h.queued_at DESC
+LIMIT :limit
+"""
 
 
 class _transaction:

@@ -105,7 +105,39 @@ CREATE TABLE agent_states (
 CREATE INDEX agent_states_by_agent ON agent_states (agent_id, at);
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1),)
+V2 = """
+-- What the caller last asked for, as the NLU understood it (the screen pop shows it).
+ALTER TABLE handoffs ADD COLUMN intent TEXT NOT NULL DEFAULT '';
+ALTER TABLE handoffs ADD COLUMN intent_confidence REAL;
+-- A caller's previous calls on the agent's screen.
+CREATE INDEX handoffs_by_caller ON handoffs (caller_number, queued_at);
+-- A call's wrap-up and offers (previous calls, and closing a wrap-up) without a table scan.
+CREATE INDEX wrap_ups_by_call ON wrap_ups (call_id);
+CREATE INDEX offers_by_call ON offers (call_id);
+
+-- The people who sign in to the agent desktop and the supervisor view.
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,            -- the sign-in name, also the router's agent id
+    name TEXT NOT NULL,             -- shown on screens
+    role TEXT NOT NULL CHECK (role IN ('agent', 'senior', 'supervisor')),
+    skills TEXT NOT NULL DEFAULT '{}',  -- JSON: skill -> level 1..10
+    endpoint TEXT NOT NULL DEFAULT '',  -- where the switch bridges their calls (user/1001)
+    password_hash TEXT NOT NULL,    -- scrypt$n$r$p$salt$hash (agents/users.py); never the password
+    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at REAL NOT NULL
+);
+
+-- Signed-in browsers. Only a hash of the token is kept: the table cannot be used to sign in.
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX web_sessions_by_user ON web_sessions (user_id);
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2))
 
 
 class SchemaError(Exception):
