@@ -10,6 +10,9 @@ Actions become audio and Event Socket commands. Playback has three modes (`Playb
   real time, and a prompt ends when its last sample is due; barge-in sends the fork's flush
   message. `Play(audio=...)` files are read locally (WAV, L16 mono at the call's rate).
 
+In queue mode (`agent_link.py`) a hand-off goes to `take_handoff` instead of the dialplan and
+the caller stays here: `play_pcm` plays their hold audio and announcements, `record` a voicemail.
+
 All socket writes happen on one worker task per call, in order; `perform` only does bookkeeping
 and queues work, so the session's event loop never waits on audio. Hang-up and handoff wait for
 the prompts before them to finish (a goodbye is heard before `uuid_kill`).
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import struct
 import wave
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -37,6 +42,7 @@ from runtime.driver import CallDriver
 
 log = logging.getLogger("voxflow.media")
 HANGUP_CAUSE_FAILED = "NORMAL_TEMPORARY_FAILURE"
+BEEP = "voxflow:beep"  # the tone before a recording, made here (no file on the switch needed)
 
 
 class MediaSink(Protocol):
@@ -61,11 +67,22 @@ class _Item:
     ready: bool = False  # injection: `pcm` holds the whole prompt
 
 
+# Queue mode: takes the handed-off caller on; "" when it did, else why not (the flow's
+# `on error` runs with that reason, as after a refused transfer).
+TakeHandoff = Callable[[A.Handoff], Awaitable[str]]
+
+
 class MediaChannel:
     def __init__(self, uuid: str, rate: int, settings: BridgeSettings, esl: EslClient,
                  sink: MediaSink, synthesizer: Synthesizer, speech: SpeechInput,
-                 post: Callable[[E.Event], None]) -> None:
+                 post: Callable[[E.Event], None],
+                 on_handoff: Callable[[str, A.Handoff], None] | None = None,
+                 take_handoff: TakeHandoff | None = None) -> None:
         self.uuid, self.rate, self.settings = uuid, rate, settings
+        self.on_handoff = on_handoff  # who takes the caller next (the agents service)
+        # Queue mode (media_bridge/agent_link.py): the hand-off goes to voxflow's own queues and
+        # the caller stays on this channel; None transfers the call to the dialplan.
+        self.take_handoff = take_handoff
         self.esl, self.sink, self.synth, self.speech, self.post = (esl, sink, synthesizer,
                                                                    speech, post)
         self.mode = settings.playback
@@ -106,14 +123,15 @@ class MediaChannel:
         elif isinstance(action, A.StopListening):
             self.speech.stop_listening()
         elif isinstance(action, A.Handoff):
+            if self.on_handoff is not None:
+                self.on_handoff(self.uuid, action)
             self._after_playback.append(lambda: self._handoff(action))
             self._wake.set()
         elif isinstance(action, A.Hangup):
             self._after_playback.append(self._hang_up)
             self._wake.set()
         elif isinstance(action, A.Record):
-            # Recording arrives with the speech pass; the flow takes its no-input path.
-            self.post(E.RecordResult(request_id=action.request_id, ok=False))
+            self._record(action)
 
     # ---- Event Socket events of this call (called on the ESL reader task) ---------------------
     def on_esl_event(self, event: EslEvent) -> None:
@@ -148,7 +166,7 @@ class MediaChannel:
         """Turn a Play into audio (or a file) and hand it to the mode's path."""
         if item not in self._pending:
             return  # stopped before its turn
-        if action.audio and self.mode is P.PlaybackMode.FILE:
+        if action.audio and action.audio != BEEP and self.mode is P.PlaybackMode.FILE:
             item.file = action.audio
             await self._pump_broadcasts()
             return
@@ -162,6 +180,10 @@ class MediaChannel:
             return
         if item not in self._pending:
             return
+        await self._send_pcm(item, pcm)
+
+    async def _send_pcm(self, item: _Item, pcm: bytes) -> None:
+        """The prompt's audio, ready: one streamAudio message (file mode) or paced chunks."""
         if self.mode is P.PlaybackMode.FILE:
             item.index = self._stream_count
             item.deadline = self._now() + self.settings.play_file_timeout_s
@@ -172,6 +194,8 @@ class MediaChannel:
 
     async def _audio_of(self, action: A.Play) -> bytes:
         pause = bytes(P.bytes_per_ms(self.rate) * action.pause_ms)
+        if action.audio == BEEP:
+            return beep(self.rate)
         if action.audio:
             return read_wav(self._audio_path(action.audio), self.rate) + pause
         if not action.text:
@@ -340,8 +364,79 @@ class MediaChannel:
             return ""
         return text
 
+    # ---- recording (voicemail) -----------------------------------------------------------------
+    def _record(self, action: A.Record) -> None:
+        record = getattr(self.speech, "record", None)
+        if record is None:  # no speech stack: the flow takes its no-input path
+            self.post(E.RecordResult(request_id=action.request_id, ok=False))
+            return
+        if action.beep:
+            self._play(A.Play(playback_id=f"{action.request_id}-beep", audio=BEEP))
+
+        async def start() -> None:
+            record(action.max_ms, lambda pcm, spoke: self._recorded(action, pcm, spoke))
+
+        # The prompt and the beep end before the recording starts.
+        self._after_playback.append(start)
+        self._wake.set()
+
+    def _recorded(self, action: A.Record, pcm: bytes, spoke: bool) -> None:
+        duration_ms = len(pcm) * 1000 // (2 * self.rate)
+        if not spoke:
+            self.post(E.RecordResult(request_id=action.request_id, ok=False,
+                                     duration_ms=duration_ms))
+            return
+        folder = self.settings.recordings_dir
+        path = folder / f"{self.uuid}-{action.request_id}.wav"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(P.wav_bytes(pcm, self.rate))
+        except OSError as exc:
+            log.warning("recording not saved", extra={"call": self.uuid,
+                                                      "error": type(exc).__name__})
+            self.post(E.RecordResult(request_id=action.request_id, ok=False))
+            return
+        self.post(E.RecordResult(request_id=action.request_id, ok=True,
+                                 uri=path.resolve().as_uri(), duration_ms=duration_ms))
+
+    def caller_gone(self) -> None:
+        """A recording in progress keeps what the caller said before hanging up."""
+        finish = getattr(self.speech, "finish_recording", None)
+        if finish is not None:
+            finish()
+
+    # ---- queue mode: what a caller waiting for a person hears (media_bridge/agent_link.py) ------
+    def play_pcm(self, playback_id: str, pcm: bytes) -> None:
+        """Play ready audio (hold audio, an announcement) after what is queued; its end is
+        posted as `PlaybackFinished`, as a prompt's is."""
+        item = _Item(playback_id)
+        self._pending.append(item)
+
+        async def send() -> None:
+            if item in self._pending:  # not stopped before its turn
+                await self._send_pcm(item, pcm)
+
+        self._enqueue(send)
+
+    def stop_playback(self) -> None:
+        """Stop everything queued or playing (each ends as interrupted), as a barge-in does."""
+        self._stop_playback()
+
+    def record(self, action: A.Record) -> None:
+        """A recording (a voicemail left while waiting); `RecordResult` is posted."""
+        self._record(action)
+
     # ---- leaving the bot -----------------------------------------------------------------------
     async def _handoff(self, action: A.Handoff) -> None:
+        if self.take_handoff is not None:
+            try:
+                refused = await self.take_handoff(action)
+            except Exception:  # the queue's failure must not leave the caller in silence
+                log.exception("queue hand-off failed", extra={"call": self.uuid})
+                refused = "the queue could not take the call"
+            self.post(E.HandoffOutcome(request_id=action.request_id, ok=not refused,
+                                       reason=refused))
+            return
         variables = {"voxflow_handoff_id": action.request_id, "voxflow_queue": action.queue,
                      "voxflow_reason": action.reason, "voxflow_priority": action.priority,
                      "cc_export_vars": "voxflow_handoff_id,voxflow_queue,voxflow_reason,"
@@ -358,6 +453,17 @@ class MediaChannel:
 
     async def _hang_up(self) -> None:
         await self._command(self.esl.kill(self.uuid))
+
+
+def beep(rate: int, hz: float = 800.0, ms: int = 250) -> bytes:
+    """The record tone: a short sine with 10 ms fades (no click), then 100 ms of silence."""
+    n = rate * ms // 1000
+    fade = rate // 100
+    out = bytearray()
+    for i in range(n):
+        gain = min(1.0, i / fade, (n - 1 - i) / fade)
+        out += struct.pack("<h", int(8000 * gain * math.sin(2 * math.pi * hz * i / rate)))
+    return bytes(out) + bytes(2 * rate // 10)
 
 
 def read_wav(path: Path, rate: int) -> bytes:

@@ -12,9 +12,11 @@ byte; the sockets are in `server.py` and `standin.py`.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import struct
+import wave
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -204,6 +206,14 @@ def wav_bytes(pcm: bytes, rate: int, channels: int = 1) -> bytes:
     header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16,
                          1, channels, rate, rate * block, block, 16, b"data", len(pcm))
     return header + pcm
+
+
+def wav_pcm(data: bytes) -> tuple[bytes, int]:
+    """(samples, rate) of a 16-bit mono WAV file's bytes (what `wav_bytes` writes)."""
+    with wave.open(io.BytesIO(data), "rb") as wav:
+        if wav.getsampwidth() != SAMPLE_BYTES or wav.getnchannels() != 1:
+            raise BadEvent("the WAV audio is not 16-bit mono")
+        return wav.readframes(wav.getnframes()), wav.getframerate()
 
 
 def stream_audio_message(pcm: bytes, rate: int, *, clear: bool = False) -> str:

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import WSMsgType, web
@@ -26,8 +26,9 @@ from media_bridge.esl import EslClient, EslUnavailable
 from media_bridge.esl_codec import EslEvent
 from media_bridge.settings import BridgeSettings
 from media_bridge.speech import BufferedSpeechInput, NoSynthesizer, SpeechInput, Synthesizer
+from runtime import actions as A
 from runtime import events as E
-from runtime.driver import CallDriver, RealClock
+from runtime.driver import CallDriver, Knowledge, RealClock
 from runtime.hooks import Hooks
 from runtime.session import Session
 
@@ -38,18 +39,43 @@ RESERVED_METADATA = ("uuid", "rate", "caller", "called", "language")
 LINGER_S = 5.0  # after the bot ended the call, how long to wait for the switch to close
 SETTLE_S = 5.0  # how long a closing call's last events (an `on hangup` handler) may take
 CLOSE_TIMEOUT_S = 1.0  # how long to wait for the switch to answer our close frame
+KEEP_FINISHED = 1000  # finished calls kept for inspection (tests, `voxflow call`)
 
 SessionFactory = Callable[[P.Metadata], Session]
+
+
+class HeldCall(Protocol):
+    """A caller the bot handed to voxflow's own queues, still on this socket (queue mode,
+    `media_bridge/agent_link.py`): their keys, prompt ends and recordings go here, not to the
+    finished session."""
+
+    def on_event(self, event: E.Event) -> None: ...
+
+    def on_gone(self, hung_up: bool) -> None:
+        """The caller's leg ended (`hung_up`) or the stream closed."""
+
+
+class CallHolder(Protocol):
+    """Queue mode: takes a handed-off call on (setting `bridge.held`); "" when it did, else
+    why not."""
+
+    async def take(self, bridge: CallBridge, action: A.Handoff) -> str: ...
 SpeechFactory = Callable[[int, Callable[[E.Event], None]], SpeechInput]
+EnvFactory = Callable[[P.Metadata], dict[str, Any]]
 
 
 class _PokingClock(RealClock):
-    """Real timers that also wake the call's event pump when they fire."""
+    """Real timers that also wake the call's event pump when they fire. `offset_s` shifts the
+    wall clock (conversation tests played through audio pin the time of day)."""
 
-    def __init__(self, poke: Callable[[], None]) -> None:
+    def __init__(self, poke: Callable[[], None], offset_s: float = 0.0) -> None:
         super().__init__()
         self._poke = poke
         self._ids: set[str] = set()
+        self._offset = offset_s
+
+    def now(self) -> float:
+        return super().now() + self._offset
 
     def start(self, timer_id: str, ms: int, fire: Callable[[], None]) -> None:
         self._ids.add(timer_id)
@@ -71,10 +97,22 @@ class MediaBridgeServer:
     def __init__(self, settings: BridgeSettings, esl: EslClient, new_session: SessionFactory,
                  *, synthesizer: Synthesizer | None = None, hooks: Hooks | None = None,
                  http: aiohttp.ClientSession | None = None,
-                 speech: SpeechFactory | None = None) -> None:
+                 speech: SpeechFactory | None = None, knowledge: Knowledge | None = None,
+                 env_for: EnvFactory | None = None,
+                 clock_offset_for: Callable[[P.Metadata], float] | None = None) -> None:
         self.settings, self.esl, self.new_session = settings, esl, new_session
         self.synthesizer = synthesizer or NoSynthesizer()
-        self.hooks, self.http = hooks, http
+        self.hooks, self.http, self.knowledge = hooks, http, knowledge
+        # Per-call env.* and clock (the audio conversation tests); a deployment uses settings.
+        self.env_for: EnvFactory = env_for or (lambda metadata: dict(settings.env))
+        self.clock_offset_for = clock_offset_for or (lambda metadata: 0.0)
+        # Called with each finished bridge, and with each hand-off as the bot makes it (the
+        # voice service and the agents service take calls on from here).
+        self.on_finished: list[Callable[[CallBridge], None]] = []
+        self.on_handoff: list[Callable[[str, A.Handoff], None]] = []
+        # Queue mode: hand-offs go to voxflow's own queues and callers wait on their socket
+        # (`agent_link.EslSwitch`); None transfers them to the dialplan (`handoff_extension`).
+        self.holder: CallHolder | None = None
         self.speech_factory: SpeechFactory = speech or (
             lambda rate, post: BufferedSpeechInput(rate, post))
         self.bridges: dict[str, CallBridge] = {}  # live calls by channel uuid
@@ -100,6 +138,10 @@ class MediaBridgeServer:
         self.url = f"ws://{bound[0]}:{bound[1]}"
         return self.url
 
+    def handoff_made(self, uuid: str, action: A.Handoff) -> None:
+        for listener in self.on_handoff:
+            listener(uuid, action)
+
     async def stop(self) -> None:
         for bridge in list(self.bridges.values()):
             bridge.end()
@@ -116,6 +158,12 @@ class MediaBridgeServer:
             del self.bridges[bridge.uuid]
         self.finished[bridge.uuid] = bridge
         self._finished_events.setdefault(bridge.uuid, asyncio.Event()).set()
+        while len(self.finished) > KEEP_FINISHED:  # a long-running server must not grow
+            oldest = next(iter(self.finished))
+            del self.finished[oldest]
+            self._finished_events.pop(oldest, None)
+        for listener in self.on_finished:
+            listener(bridge)
 
     # ---- the upgrade ---------------------------------------------------------------------------
     def authorize(self, request: web.Request) -> int:
@@ -178,6 +226,10 @@ class CallBridge:
         self._ending = asyncio.Event()
         self._gone = False  # the caller is gone (hang-up, socket closed, protocol error)
         self._linger: asyncio.TimerHandle | None = None
+        self.held: HeldCall | None = None  # queue mode: the caller waits for a person
+        # Who watches the channel's Event Socket events once this bridge is gone (a caller
+        # bridged to an agent: their hang-up ends the agent's call).
+        self.esl_successor: Callable[[EslEvent], None] | None = None
 
     # ---- the life of a call ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -191,11 +243,16 @@ class CallBridge:
         self.gate = P.FrameGate(rate, _now(), s.limits)
         self.session = self.server.new_session(self.metadata)
         self.speech = self.server.speech_factory(rate, self.post)
+        holder = self.server.holder
         self.channel = MediaChannel(self.uuid, rate, s, self.server.esl, self.ws,
-                                    self.server.synthesizer, self.speech, self.post)
-        self._clock = _PokingClock(self._poke.set)
+                                    self.server.synthesizer, self.speech, self.post,
+                                    on_handoff=self.server.handoff_made,
+                                    take_handoff=None if holder is None else (
+                                        lambda action: holder.take(self, action)))
+        self._clock = _PokingClock(self._poke.set, self.server.clock_offset_for(self.metadata))
         self.driver = CallDriver(self.session, self.channel, clock=self._clock,
-                                 hooks=self.server.hooks, http=self.server.http)
+                                 hooks=self.server.hooks, http=self.server.http,
+                                 knowledge=self.server.knowledge)
         self.server.esl.watch(self.uuid, self._on_esl_event)
         self.channel.start()
         pump = asyncio.ensure_future(self._pump())
@@ -203,7 +260,7 @@ class CallBridge:
         fields = self.metadata.fields
         self.post(E.CallStarted(
             caller=str(fields.get("caller", "")), called=str(fields.get("called", "")),
-            language=str(fields.get("language", "")), env=dict(s.env),
+            language=str(fields.get("language", "")), env=self.server.env_for(self.metadata),
             variables={k: v for k, v in fields.items() if k not in RESERVED_METADATA
                        and isinstance(v, str | int | float | bool)}))
         reader = asyncio.ensure_future(self._read(first))
@@ -300,8 +357,14 @@ class CallBridge:
         with contextlib.suppress(EslUnavailable, ValueError):
             await self.server.esl.kill(self.uuid, HANGUP_CAUSE_FAILED)
 
+    def _release_esl(self) -> None:
+        if self.esl_successor is not None:
+            self.server.esl.watch(self.uuid, self.esl_successor)
+        else:
+            self.server.esl.unwatch(self.uuid)
+
     async def _cleanup(self) -> None:
-        self.server.esl.unwatch(self.uuid)
+        self._release_esl()
         if self._clock is not None:
             self._clock.cancel_all()
         if self._linger is not None:
@@ -313,7 +376,7 @@ class CallBridge:
         self.server._done(self)
 
     def cleanup_after_crash(self) -> None:
-        self.server.esl.unwatch(self.uuid)
+        self._release_esl()
         if self._clock is not None:
             self._clock.cancel_all()
         if self.uuid:
@@ -324,6 +387,10 @@ class CallBridge:
 
     # ---- events into the session ----------------------------------------------------------------
     def post(self, event: E.Event) -> None:
+        if self.held is not None and isinstance(event, HELD_EVENTS):
+            if not self._gone:
+                self.held.on_event(event)  # the session is over; the queue has the caller
+            return
         if self.driver is None or (self._gone and not isinstance(event, E.HungUp)):
             return  # nothing reaches a session after its caller has gone
         self.driver.post(event)
@@ -339,21 +406,34 @@ class CallBridge:
             self._settled.set()
             if self._gone:
                 self._ending.set()
-            elif self.session.ended and self._linger is None:
+            elif self.session.ended and self._linger is None and not self._queued():
                 loop = asyncio.get_running_loop()
                 self._linger = loop.call_later(LINGER_S, self._ending.set)
             await self._poke.wait()
             self._settled.clear()
 
-    def _caller_gone(self) -> None:
+    def _queued(self) -> bool:
+        """Queue mode keeps a handed-off caller on the socket: no linger, no hang-up."""
+        assert self.session is not None
+        return self.held is not None or (self.server.holder is not None
+                                         and self.session.state.ended == "handoff")
+
+    def _caller_gone(self, hung_up: bool = False) -> None:
         if self._gone:
             return
+        if self.held is not None:
+            self.held.on_gone(hung_up)
+        if self.channel is not None:
+            self.channel.caller_gone()  # a voicemail keeps what was said before the hang-up
         if self.session is not None and not self.session.ended:
             self.post(E.HungUp())
         self._gone = True
         self._poke.set()
 
     def _on_esl_event(self, event: EslEvent) -> None:
+        if self.esl_successor is not None:
+            self.esl_successor(event)  # the channel has moved on (to an agent): not ours now
+            return
         name = event.name
         if name == "DTMF":
             key = DTMF_KEYS.get(event.get("DTMF-Digit"))
@@ -361,7 +441,7 @@ class CallBridge:
                 self.post(E.KeyPressed(key=key))
         elif name == "CHANNEL_HANGUP_COMPLETE":
             self.close_reason = self.close_reason or "hang-up"
-            self._caller_gone()
+            self._caller_gone(hung_up=True)
         elif name == "CUSTOM" and event.subclass in ("mod_audio_stream::error",
                                                      "mod_audio_stream::disconnect"):
             # The media bug is gone (an error closes it); the socket closing ends the bridge.
@@ -369,6 +449,10 @@ class CallBridge:
                 P.SUBCLASS_PREFIX)
         elif self.channel is not None:
             self.channel.on_esl_event(event)
+
+
+# What a held caller does (keys, the end of what they hear, a voicemail) goes to the queue.
+HELD_EVENTS = (E.KeyPressed, E.PlaybackFinished, E.RecordResult, E.Speech, E.NoInput)
 
 
 def _now() -> float:

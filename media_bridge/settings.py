@@ -30,5 +30,7 @@ class BridgeSettings:
     # ${voxflow_queue}; the variables are exported to the agent leg (cc_export_vars).
     handoff_extension: str = "to_queue"
     handoff_context: str = "default"
+    # Voicemail and other `record` steps: one WAV per recording, named by call and request.
+    recordings_dir: Path = Path("build/recordings")
     audio_root: Path | None = None  # where Play(audio=...) files are read in injection modes
     env: dict[str, str] = field(default_factory=dict, repr=False)  # the bots' env.* values

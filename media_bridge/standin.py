@@ -8,7 +8,11 @@ The ESL face: `auth` (then `-ERR invalid` and a disconnect notice for a wrong pa
 `bgapi` with the switch's own reply texts, `exit`; events in plain format with URL-encoded
 values, every channel variable included. Calls are simulated: DTMF (RTP or APP), hang-up,
 `uuid_broadcast` playback (PLAYBACK_START ~200 ms later, PLAYBACK_STOP done|break, broadcasts
-queued), transfers and channel variables. `flavour` picks the module build: "community" (files
+queued), transfers (to the XML dialplan, or `inline`: `bridge:<endpoint>` "rings" the agent and
+fires CHANNEL_BRIDGE), channel variables, `originate {vars}<endpoint> &bridge(<dial string>)`
+(the originated leg is a call of its own: answered, then CHANNEL_BRIDGE when the far end
+answers; `no_answer` names dial strings that ring out) and `bgapi <command>` as an API command
+(`+OK Job-UUID: ...`, then BACKGROUND_JOB). `flavour` picks the module build: "community" (files
 and `::play`), "cloudfieldcz" (binary injection, `clearAudio`) or "pr118" (`streamAudio`
 injection, `"clear": true`).
 """
@@ -16,12 +20,13 @@ injection, `"clear": true`).
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import time
 import uuid as uuidlib
 import wave
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,8 @@ from media_bridge.standin_stream import StandInStream
 EVENT_NAMES = frozenset({
     "ALL", "CUSTOM", "DTMF", "CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE", "CHANNEL_PARK", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE",
-    "PLAYBACK_START", "PLAYBACK_STOP", "BACKGROUND_JOB", "HEARTBEAT", "CHANNEL_DATA"})
+    "PLAYBACK_START", "PLAYBACK_STOP", "BACKGROUND_JOB", "HEARTBEAT", "CHANNEL_DATA",
+    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"})
 DTMF_DURATION = "2080"  # what an RFC 2833 key press from a SIP phone reported
 
 
@@ -69,20 +75,26 @@ class _Listener:
 
 class StandInCall:
     def __init__(self, switch: StandInSwitch, uuid: str, variables: dict[str, str],
-                 caller: str, called: str) -> None:
+                 caller: str, called: str, direction: str = "inbound") -> None:
         self.switch, self.uuid = switch, uuid
         self.variables = dict(variables)
         self.caller, self.called = caller, called
+        self.direction = direction  # outbound: a leg `originate` placed
         self.answered = False
         self.hung_up = False
         self.stream: StandInStream | None = None
         self.streams: list[StandInStream] = []
         self.transferred_to: tuple[str, str, str] | None = None
+        self.inline: list[tuple[str, str]] = []  # (application, argument) of inline transfers
+        self.bridged_to = ""  # the dial string this channel was bridged to
+        self.hangup_cause = ""
         self.playing = False
         self.broadcasts: list[tuple[str, str]] = []  # (file, "done" | "break")
         self.injected = bytearray()  # audio the forks were given to play
         self.clears = 0
         self.temp_files: list[Path] = []
+        # Bot audio as it arrives (L16, rate, "file" | "inject"): what `voxflow call` hears.
+        self.on_audio: Callable[[bytes, int, str], None] | None = None
         self._speech = bytearray()  # caller audio waiting to be streamed
         self._queue: deque[str] = deque()
         self._player: asyncio.Task[None] | None = None
@@ -107,6 +119,7 @@ class StandInCall:
         if self.hung_up:
             return
         self.hung_up = True
+        self.hangup_cause = cause
         if self._player is not None:
             self._player.cancel()
         stream = self.stream
@@ -121,6 +134,22 @@ class StandInCall:
     # ---- what the caller hears -------------------------------------------------------------------
     def inject(self, pcm: bytes, rate: int) -> None:
         self.injected += pcm
+        self.heard(pcm, rate, "inject")
+
+    def heard(self, pcm: bytes, rate: int, how: str) -> None:
+        if self.on_audio is not None:
+            self.on_audio(pcm, rate, how)
+
+    @property
+    def audio_busy(self) -> bool:
+        """Something is playing to the caller or queued to play (file playback)."""
+        return self.playing or bool(self._queue) or (
+            self._player is not None and not self._player.done())
+
+    @property
+    def speech_pending(self) -> int:
+        """Bytes of caller audio not yet streamed."""
+        return len(self._speech)
 
     def clear_injected(self) -> None:
         self.clears += 1
@@ -157,7 +186,7 @@ class StandInCall:
         return [("Channel-State", state), ("Channel-Call-State",
                                            "HANGUP" if self.hung_up else "ACTIVE"),
                 ("Channel-Name", f"sofia/internal/{self.caller}@127.0.0.1"),
-                ("Unique-ID", self.uuid), ("Call-Direction", "inbound"),
+                ("Unique-ID", self.uuid), ("Call-Direction", self.direction),
                 ("Answer-State", "answered" if self.answered else "ringing"),
                 ("Caller-Caller-ID-Number", self.caller),
                 ("Caller-Destination-Number", self.called), ("Caller-Unique-ID", self.uuid),
@@ -178,6 +207,10 @@ class StandInSwitch:
         self.core_uuid = str(uuidlib.uuid4())
         self.calls: dict[str, StandInCall] = {}
         self.api_log: list[str] = []  # the api commands received, for assertions
+        # Dial strings (an agent's endpoint, a customer's number) that ring out unanswered.
+        self.no_answer: set[str] = set()
+        self.ring_s = 0.05  # how long a dial string rings before it answers (or gives up)
+        self.originated: list[StandInCall] = []  # legs placed by `originate`
         self.port = 0
         self._server: asyncio.Server | None = None
         self._listeners: set[_Listener] = set()
@@ -217,8 +250,10 @@ class StandInSwitch:
             self._tmp.cleanup()
 
     def new_call(self, *, variables: dict[str, str] | None = None, caller: str = "+15550100",
-                 called: str = "1000", uuid: str | None = None) -> StandInCall:
-        call = StandInCall(self, uuid or str(uuidlib.uuid4()), variables or {}, caller, called)
+                 called: str = "1000", uuid: str | None = None,
+                 direction: str = "inbound") -> StandInCall:
+        call = StandInCall(self, uuid or str(uuidlib.uuid4()), variables or {}, caller, called,
+                           direction)
         self.calls[call.uuid] = call
         return call
 
@@ -328,7 +363,8 @@ class StandInSwitch:
         handler = {"uuid_audio_stream": self._audio_stream, "uuid_broadcast": self._broadcast,
                    "uuid_break": self._break, "uuid_setvar": self._setvar,
                    "uuid_setvar_multi": self._setvar_multi, "uuid_transfer": self._transfer,
-                   "uuid_kill": self._kill, "uuid_recv_dtmf": self._recv_dtmf}.get(command)
+                   "uuid_kill": self._kill, "uuid_recv_dtmf": self._recv_dtmf,
+                   "originate": self._originate, "bgapi": self._bgapi}.get(command)
         if handler is None:
             return f"-ERR {command} Command not found!\n"
         return await handler(args)
@@ -413,9 +449,76 @@ class StandInSwitch:
         if call is None or len(parts) < 2:
             return "-ERR No such channel!\n"
         rest = [p for p in parts[1:] if p not in ("-bleg", "-both")]
+        if len(rest) > 1 and rest[1] == "inline":
+            call.transferred_to = (rest[0], "inline", "")
+            self._spawn(self._run_inline(call, inline_apps(rest[0])))
+            return "+OK\n"
         call.transferred_to = (rest[0], rest[1] if len(rest) > 1 else "XML",
                                rest[2] if len(rest) > 2 else "default")
         return "+OK\n"
+
+    async def _run_inline(self, call: StandInCall, apps: list[tuple[str, str]]) -> None:
+        """The inline dialplan's applications in order; when they are done the channel hangs
+        up, as at the end of any dialplan."""
+        for app, arg in apps:
+            call.inline.append((app, arg))
+            if app == "set":
+                name, _, value = arg.partition("=")
+                call.variables[name] = value
+            elif app == "bridge":
+                if not await self._ring(arg):
+                    await call.hang_up("NO_ANSWER")
+                    return
+                self._bridged(call, arg)
+                return  # bridged: the call ends when either side hangs up
+
+    async def _ring(self, dial: str) -> bool:
+        await asyncio.sleep(self.ring_s)
+        return dial_target(dial) not in self.no_answer
+
+    def _bridged(self, call: StandInCall, dial: str) -> None:
+        call.bridged_to = dial
+        self.fire("CHANNEL_BRIDGE", call, [("Bridge-A-Unique-ID", call.uuid),
+                                           ("Bridge-B-Unique-ID", str(uuidlib.uuid4()))])
+
+    async def _originate(self, args: str) -> str:
+        """`originate {vars}<endpoint> &bridge(<dial>)`: answers `+OK <uuid>` once the
+        endpoint answers (the application then runs), or `-ERR NO_ANSWER`."""
+        parts = args.split()
+        if len(parts) < 2:
+            return "-USAGE: <call url> <exten>|&<application_name>(<app_args>)\n"
+        variables, endpoint = split_dial_string(parts[0])
+        leg = self.new_call(uuid=variables.get("origination_uuid"), variables=variables,
+                            caller=variables.get("origination_caller_id_number", "0000000000"),
+                            called=endpoint, direction="outbound")
+        self.originated.append(leg)
+        if not await self._ring(endpoint):
+            await leg.hang_up("NO_ANSWER")
+            return "-ERR NO_ANSWER\n"
+        leg.answered = True
+        self.fire("CHANNEL_ANSWER", leg, [])
+        app = re.fullmatch(r"&(\w+)\((.*)\)", parts[1])
+        if app is not None:
+            self._spawn(self._run_inline(leg, [(app[1], app[2])]))
+        else:
+            leg.transferred_to = (parts[1], parts[2] if len(parts) > 2 else "XML",
+                                  parts[3] if len(parts) > 3 else "default")
+        return f"+OK {leg.uuid}\n"
+
+    async def _bgapi(self, args: str) -> str:
+        """mod_commands' `bgapi`: the job runs on its own; BACKGROUND_JOB carries its output."""
+        if not args:
+            return "-ERR Invalid syntax\n"
+        job = str(uuidlib.uuid4())
+
+        async def run() -> None:
+            output = await self.api(args)
+            command, _, arg = args.partition(" ")
+            self.fire("BACKGROUND_JOB", None, [("Job-UUID", job), ("Job-Command", command),
+                                               ("Job-Command-Arg", arg)], output)
+
+        self._spawn(run())
+        return f"+OK Job-UUID: {job}\n"
 
     async def _kill(self, args: str) -> str:
         parts = args.split()
@@ -441,3 +544,34 @@ class StandInSwitch:
             call.press(digit, source="APP")
         return "+OK\n"
 
+
+def inline_apps(data: str) -> list[tuple[str, str]]:
+    """`app:arg,app:arg` (or `m:<d>:app:arg<d>app:arg` with its own delimiter), as
+    mod_dialplan_inline reads it."""
+    delimiter = ","
+    if data.startswith("m:") and len(data) > 3 and data[3] == ":":
+        delimiter, data = data[2], data[4:]
+    apps = []
+    for part in data.split(delimiter):
+        app, _, arg = part.partition(":")
+        if app:
+            apps.append((app, arg))
+    return apps
+
+
+def split_dial_string(dial: str) -> tuple[dict[str, str], str]:
+    """`{a=1,b=2}sofia/...` -> ({"a": "1", "b": "2"}, "sofia/...")."""
+    if not dial.startswith("{") or "}" not in dial:
+        return {}, dial
+    inner, _, rest = dial[1:].partition("}")
+    variables = {}
+    for pair in inner.split(","):
+        name, _, value = pair.partition("=")
+        if name:
+            variables[name] = value
+    return variables, rest
+
+
+def dial_target(dial: str) -> str:
+    """The dial string without its leading {variables}: what `no_answer` names."""
+    return split_dial_string(dial)[1]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from media_bridge.standin import StandInCall, StandInSwitch
 
 RAW_RATES = (8000, 16000, 24000, 32000, 48000, 64000)  # the module's .r8 ... .r64 files
+LATE_S = 0.02  # a frame a whole frame late
 
 
 class StandInStream:
@@ -36,6 +37,7 @@ class StandInStream:
         self.paused = False
         self.closed = False
         self.sent_frames = 0
+        self.late_frames = 0  # frames sent more than LATE_S after their slot
         self.received_text: list[str] = []
         self.refused_status = 0  # HTTP status when the upgrade was refused
         self.close_code: int | None = None
@@ -149,7 +151,10 @@ class StandInStream:
         tick = 0
         while not ws.closed:
             tick += 1
-            await asyncio.sleep(max(0.0, start + tick * buffer_ms / 1000 - loop.time()))
+            due = start + tick * buffer_ms / 1000
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if loop.time() - due > LATE_S:
+                self.late_frames += 1  # the sender fell behind (a loaded load generator)
             if self.paused or ws.closed:
                 continue
             if self.mix != "mono" and not self.call.playing:
@@ -189,6 +194,8 @@ class StandInStream:
         self._files += 1
         path.write_bytes(data)
         self.call.temp_files.append(path)
+        pcm, pcm_rate = (data, rate) if kind == "raw" else P.wav_pcm(data)
+        self.call.heard(pcm, pcm_rate, "file")
         self.switch.fire_stream_event(self.call, "play", P.play_body(kind, rate, str(path)))
 
     def _downstream_binary(self, data: bytes) -> None:

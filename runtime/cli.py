@@ -8,8 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
+from agents.cli import add_commands as add_agents_commands
 from dsl.cli import add_commands
 from knowledge.cli import add_kb_command
+from media_bridge.cli import add_commands as add_voice_commands
 from nlu.cli import add_commands as add_nlu_commands
 
 
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_kb_command(sub)
     add_nlu_commands(sub)
+    add_voice_commands(sub)
+    add_agents_commands(sub)
     p = sub.add_parser("chat", help="talk to a bot in the terminal")
     p.add_argument("bot", help="bot folder (or its .flow file)")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",

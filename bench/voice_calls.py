@@ -1,0 +1,272 @@
+"""Voice benchmark: concurrent phone calls through the real audio path.
+
+    .venv/bin/python bench/voice_calls.py            # the full run (a few minutes)
+    .venv/bin/python bench/voice_calls.py --quick    # fewer calls and turns
+
+The bot (`voxflow serve bench/voice/menu_loop.flow`) runs in its own process, connected over
+the Event Socket to a stand-in FreeSWITCH in this process, which opens one mod_audio_stream
+WebSocket per call and streams 20 ms frames in real time, exactly as the switch does. So the
+CPU and memory measured on the serve process are the bot's own.
+
+- speech: N calls at once, each answering the menu by voice K times (piper callers through a
+  phone line: 8 kHz, mu-law, noise). Latency = end of the caller's speech -> first byte of bot
+  audio. A reply is right when its audio is byte-for-byte the cached prompt of the choice.
+- keys: N calls at once pressing 1-4; latency = key press -> first byte of bot audio. Frames:
+  what the switch sent vs what the bridge counted (dropped), sends that missed their 20 ms slot
+  (late), and the bridge's event-loop lag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from media_bridge.ear import Ear  # noqa: E402
+from media_bridge.server import metadata_for  # noqa: E402
+from media_bridge.standin import StandInCall, StandInSwitch  # noqa: E402
+from speech.prompts import PromptCache  # noqa: E402
+from speech.simulated import CallerVoice  # noqa: E402
+from speech.tts import PiperSynthesizer  # noqa: E402
+
+FLOW = ROOT / "bench" / "voice" / "menu_loop.flow"
+CHOICES = {  # what the caller says -> what the bot replies
+    "balance": "Balance.", "my balance": "Balance.", "billing": "Billing.",
+    "pay a bill": "Billing.", "outage": "Outage.", "report an outage": "Outage.",
+    "agent": "Agent.", "talk to an agent": "Agent."}
+KEYS = {"1": "Balance.", "2": "Billing.", "3": "Outage.", "4": "Agent."}
+RATE = 8000
+QUIET_S = 0.5
+ANSWER_TIMEOUT_S = 6.0
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)  # ms
+    right: int = 0
+    wrong: int = 0
+    unanswered: int = 0
+    sent_frames: int = 0
+    late_frames: int = 0
+    uuids: list[str] = field(default_factory=list)
+
+
+class Bot:
+    """`voxflow serve` in a subprocess, and what /proc says about it."""
+
+    def __init__(self, esl_port: int, token: str, stats: Path) -> None:
+        env = {**os.environ, "VOXFLOW_STREAM_TOKEN": token, "VOXFLOW_ESL_PASSWORD": "ClueCon"}
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "voxflow"), "serve", str(FLOW), "--listen",
+             "127.0.0.1:0", "--esl", f"127.0.0.1:{esl_port}", "--stats", str(stats)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.stats = stats
+        self.url = ""
+
+    async def ready(self) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = await asyncio.to_thread(self.proc.stdout.readline)
+            if not line:
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+                raise RuntimeError(f"voxflow serve exited:\n{err}")
+            if "answers streams at " in line:
+                self.url = line.split("answers streams at ")[1].split("/<uuid>")[0]
+                return self.url
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def frames(self) -> dict[str, int]:
+        out = {}
+        for line in self.stats.read_text().splitlines():
+            record = json.loads(line)
+            if record["kind"] == "call":
+                out[record["uuid"]] = record["frames"]
+        return out
+
+    def lag_ms(self, since: float) -> list[float]:
+        return [r["max_ms"] for r in map(json.loads, self.stats.read_text().splitlines())
+                if r["kind"] == "lag" and r["at"] >= since]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+async def quiet(call: StandInCall, ear: Ear) -> None:
+    while call.playing or ear.playing() or time.monotonic() - ear.last_audio() < QUIET_S:
+        await asyncio.sleep(0.02)
+
+
+async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode: str,
+                   voice: CallerVoice, replies: dict[str, bytes], result: Result,
+                   rng: random.Random) -> None:
+    call = switch.new_call(variables={
+        "STREAM_EXTRA_HEADERS": json.dumps({"Authorization": f"Bearer {token}"})})
+    ear = Ear(transcriber=None)  # type: ignore[arg-type]  # timing only: nothing transcribed
+    call.on_audio = ear.on_audio
+    result.uuids.append(call.uuid)
+    reply = await switch.api(f"uuid_audio_stream {call.uuid} start {bot.url}/{call.uuid} "
+                             f"mono 8k {metadata_for(call.uuid, RATE)}")
+    assert reply.startswith("+OK"), reply
+    await asyncio.sleep(0.5)
+    await quiet(call, ear)
+    for _ in range(turns):
+        if mode == "speech":
+            phrase = rng.choice(sorted(CHOICES))
+            want = CHOICES[phrase]
+            pcm = await voice.line(phrase, RATE)
+            call.say(pcm)
+            ended = time.monotonic() + len(pcm) / (2 * RATE)
+        else:
+            key = rng.choice(sorted(KEYS))
+            want = KEYS[key]
+            call.press(key)
+            ended = time.monotonic()
+        seen = len(ear.utterances)
+        deadline = ended + ANSWER_TIMEOUT_S
+        while time.monotonic() < deadline:
+            fresh = [u for u in ear.utterances[seen:] if u.arrived >= ended]
+            if fresh:
+                first = fresh[0]
+                result.latencies.append((first.arrived - ended) * 1000)
+                await asyncio.sleep(0.05)
+                heard = bytes(first.pcm)
+                if heard == replies[want]:
+                    result.right += 1
+                else:
+                    result.wrong += 1
+                break
+            await asyncio.sleep(0.005)
+        else:
+            result.unanswered += 1
+        await asyncio.sleep(0.3)
+        await quiet(call, ear)
+    stream = call.stream
+    if stream is not None:
+        result.sent_frames += stream.sent_frames
+        result.late_frames += stream.late_frames
+    await call.hang_up()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turns: int,
+                   mode: str, voice: CallerVoice, replies: dict[str, bytes]) -> dict[str, float]:
+    result = Result()
+    rng = random.Random(calls * 7919 + len(mode))
+    cpu0, t0, wall = bot.cpu_s(), time.monotonic(), time.time()
+    rss0 = bot.rss_mb()
+    peak = rss0
+
+    async def sample() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, bot.rss_mb())
+            await asyncio.sleep(0.25)
+
+    sampler = asyncio.ensure_future(sample())
+    # Calls arrive over a second, not in one instant (a real switch answers them one by one).
+    tasks = []
+    for _ in range(calls):
+        tasks.append(asyncio.ensure_future(one_call(switch, bot, token, turns, mode, voice,
+                                                    replies, result, rng)))
+        await asyncio.sleep(1.0 / calls)
+    await asyncio.gather(*tasks)
+    sampler.cancel()
+    elapsed = time.monotonic() - t0
+    cpu = bot.cpu_s() - cpu0
+    await asyncio.sleep(1.5)  # the bridge writes its call records as the sockets close
+    counted = bot.frames()
+    received = sum(counted.get(u, 0) for u in result.uuids)
+    lags = bot.lag_ms(wall)
+    return {"calls": calls, "turns": len(result.latencies) + result.unanswered,
+            "p50": pct(result.latencies, 0.5), "p95": pct(result.latencies, 0.95),
+            "max": max(result.latencies, default=float("nan")),
+            "right": result.right, "wrong": result.wrong, "unanswered": result.unanswered,
+            "cpu_pct_per_call": 100 * cpu / elapsed / calls,
+            "rss_mb_per_call": (peak - rss0) / calls, "rss_mb": peak,
+            "sent": result.sent_frames, "received": received,
+            "dropped": max(0, result.sent_frames - received), "late": result.late_frames,
+            "lag_p95_ms": pct(lags, 0.95), "lag_max_ms": max(lags, default=float("nan"))}
+
+
+def show(mode: str, row: dict[str, float]) -> None:
+    print(f"{mode:<6} {row['calls']:>4} calls {row['turns']:>5} turns | latency p50 "
+          f"{row['p50']:6.0f} ms p95 {row['p95']:6.0f} ms max {row['max']:6.0f} ms | right "
+          f"{row['right']} wrong {row['wrong']} unanswered {row['unanswered']} | CPU "
+          f"{row['cpu_pct_per_call']:.2f}%/call RSS +{row['rss_mb_per_call']:.1f} MB/call "
+          f"(peak {row['rss_mb']:.0f} MB) | frames sent {row['sent']} dropped {row['dropped']} "
+          f"late {row['late']} | loop lag p95 {row['lag_p95_ms']:.1f} ms max "
+          f"{row['lag_max_ms']:.1f} ms", flush=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    token = secrets.token_urlsafe(16)
+    switch = StandInSwitch(password="ClueCon", flavour="community", broadcast_delay_s=0.0)
+    port = await switch.start()
+    stats = Path(tempfile.mkstemp(prefix="voxflow-stats-", suffix=".jsonl")[1])
+    bot = Bot(port, token, stats)
+    try:
+        await bot.ready()
+        synth = PiperSynthesizer()
+        cache = PromptCache()
+        replies = {}
+        for text in set(CHOICES.values()):
+            pcm = cache.get(text, synth.voice_id(), RATE, synth.engine)
+            assert pcm is not None, f"{text!r} is not in the prompt cache"
+            replies[text] = pcm
+        voice = CallerVoice()
+        for phrase in CHOICES:  # synthesise the callers' lines before the clock starts
+            await voice.line(phrase, RATE)
+        print(f"bot: voxflow serve {FLOW.relative_to(ROOT)} (pid {bot.proc.pid}), idle RSS "
+              f"{bot.rss_mb():.0f} MB; {os.cpu_count()} CPUs", flush=True)
+        for calls in args.speech:
+            show("speech", await scenario(switch, bot, token, calls, args.turns, "speech",
+                                          voice, replies))
+        for calls in args.keys:
+            show("keys", await scenario(switch, bot, token, calls, args.turns, "keys", voice,
+                                        replies))
+    finally:
+        bot.stop()
+        await switch.close()
+        stats.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--speech", type=int, nargs="*", default=None)
+    parser.add_argument("--keys", type=int, nargs="*", default=None)
+    parser.add_argument("--turns", type=int, default=None)
+    ns = parser.parse_args()
+    ns.speech = ns.speech if ns.speech is not None else ([1, 10] if ns.quick else [1, 10, 30])
+    ns.keys = ns.keys if ns.keys is not None else ([1, 50] if ns.quick else [1, 10, 100, 200])
+    ns.turns = ns.turns or (3 if ns.quick else 6)
+    asyncio.run(main(ns))

@@ -1,0 +1,242 @@
+"""`voxflow serve` (a bot on the phone) and `voxflow call` (a test call through the audio path)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from media_bridge.protocol import PlaybackMode
+
+TOKEN_ENV = "VOXFLOW_STREAM_TOKEN"
+ESL_PASSWORD_ENV = "VOXFLOW_ESL_PASSWORD"
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("serve", help="answer phone calls: the FreeSWITCH media bridge + a bot")
+    p.add_argument("bot", help="bot folder (or its .flow file)")
+    p.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT",
+                   help="where mod_audio_stream connects (default 127.0.0.1:8090)")
+    p.add_argument("--esl", default="127.0.0.1:8021", metavar="HOST:PORT",
+                   help="FreeSWITCH's Event Socket (default 127.0.0.1:8021)")
+    p.add_argument("--playback", choices=[m.value for m in PlaybackMode], default="file",
+                   help="how audio reaches the caller; match your mod_audio_stream build")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set env.NAME for the flow (repeatable)")
+    p.add_argument("--standin", action="store_true",
+                   help="run a stand-in FreeSWITCH on loopback instead of connecting to one")
+    p.add_argument("--stats", metavar="FILE",
+                   help="append a JSON line per finished call and the event loop's lag")
+    _agents_options(p)
+    p.add_argument("--callback-dial", default="sofia/gateway/voxflow/{number}",
+                   metavar="TEMPLATE", help="with --agents: the dial string of a callback "
+                   "customer, {number} their number (default sofia/gateway/voxflow/{number})")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("call", help="place test calls through the real audio path "
+                                    "(a stand-in switch, piper callers, real ASR/TTS)")
+    p.add_argument("bot", help="bot folder (or its .flow file)")
+    p.add_argument("--script", action="append", default=[], metavar="FILE.test.flow",
+                   help="conversation tests to play (default: every test of the bot)")
+    p.add_argument("--test", action="append", default=[], metavar="NAME",
+                   help="only the tests with this name (repeatable)")
+    p.add_argument("--rate", type=int, choices=(8000, 16000), default=8000)
+    p.add_argument("--playback", choices=[m.value for m in PlaybackMode], default="file")
+    p.add_argument("--concurrency", type=int, default=4, metavar="N",
+                   help="calls at the same time (default 4)")
+    _agents_options(p)
+    p.set_defaults(func=cmd_call)
+
+
+def _agents_options(p: Any) -> None:
+    p.add_argument("--agents", metavar="HOST:PORT",
+                   help="queue mode: hand-offs go to voxflow's own queues, and the agent "
+                        "desktop and supervisor view are served here (docs/freeswitch.md)")
+    p.add_argument("--agents-db", default="build/agents.db", metavar="FILE",
+                   help="with --agents: users and records (default build/agents.db)")
+
+
+def _agents_service(args: argparse.Namespace, bot: Any) -> Any:
+    """The agent service of --agents, or None."""
+    if not args.agents:
+        return None
+    from media_bridge.agent_link import LinkSettings, agent_service_for
+
+    _hostport(args.agents, "--agents")
+    settings = LinkSettings(callback_dial=getattr(args, "callback_dial", None)
+                            or LinkSettings().callback_dial)
+    service = agent_service_for(bot, Path(args.agents_db), settings=settings)
+    if not service.users.all():
+        print("voxflow: no agents yet; add one with `voxflow agents user add NAME --role agent "
+              f"--skill SKILL --db {args.agents_db}`", file=sys.stderr)
+    return service
+
+
+async def _start_agents(args: argparse.Namespace, service: Any) -> Any:
+    from media_bridge.agent_link import start_agents_web
+
+    host, port = _hostport(args.agents, "--agents")
+    runner, url = await start_agents_web(service, host, port)
+    print(f"agent desktop: {url}/  supervisor: {url}/supervisor.html", flush=True)
+    return runner
+
+
+def _hostport(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"voxflow: {what} takes HOST:PORT, not {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def _env(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"voxflow: --env takes NAME=VALUE, not {item!r}")
+        env[name] = value
+    return env
+
+
+def _load(path: str) -> Any:
+    from runtime.bot import BotError, load_bot
+
+    try:
+        return load_bot(Path(path))
+    except BotError as exc:
+        raise SystemExit(f"voxflow: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from media_bridge.settings import BridgeSettings
+    from media_bridge.voice import EslTarget, SpeechStack, VoiceService
+    from speech.prompts import warm
+
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token and not args.standin:
+        print(f"voxflow: set {TOKEN_ENV} to the token your dialplan sends in "
+              "STREAM_EXTRA_HEADERS (see docs/freeswitch.md); it is never logged",
+              file=sys.stderr)
+        return 2
+    host, port = _hostport(args.listen, "--listen")
+    esl_host, esl_port = _hostport(args.esl, "--esl")
+    bot = _load(args.bot)
+    report = warm(bot.ir)
+    print(f"{bot.folder}: {report.prompts} static prompts ready ({report.new} synthesised now)",
+          flush=True)
+    settings = BridgeSettings(token=token, playback=PlaybackMode(args.playback),
+                              env=_env(args.env))
+    agents = _agents_service(args, bot)
+    service = VoiceService(bot, SpeechStack.load(), settings=settings, standin=args.standin,
+                           esl=EslTarget(esl_host, esl_port,
+                                         os.environ.get(ESL_PASSWORD_ENV, "ClueCon")),
+                           agents=agents)
+
+    async def main() -> None:
+        url = await service.start(host, port)
+        desk = None if agents is None else await _start_agents(args, agents)
+        stats = None
+        if args.stats:
+            from media_bridge.stats import StatsWriter
+
+            stats = StatsWriter(Path(args.stats))
+            assert service.bridge is not None
+            service.bridge.on_finished.append(stats.call_finished)
+            stats.start()
+        where = "a stand-in switch" if args.standin else f"FreeSWITCH at {esl_host}:{esl_port}"
+        print(f"voxflow serve: {bot.folder.name} answers streams at {url}/<uuid> "
+              f"({args.playback} playback; events from {where}). Ctrl-C stops.", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await service.stop()
+            if desk is not None:
+                await desk.cleanup()  # closes the agent service too
+            if stats is not None:
+                stats.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from media_bridge.caller import format_result, run_calls
+    from media_bridge.settings import BridgeSettings
+    from media_bridge.voice import SpeechStack, VoiceService
+    from runtime.convtest import TestFormatError, load_tests, parse_tests
+    from speech.prompts import warm
+    from speech.simulated import CallerVoice, WhisperTranscriber
+
+    bot = _load(args.bot)
+    try:
+        if args.script:
+            tests = []
+            for script in args.script:
+                path = Path(script)
+                if not path.is_file():
+                    print(f"voxflow: no such test script: {script}", file=sys.stderr)
+                    return 2
+                tests += parse_tests(path.read_text(encoding="utf-8"), str(path))
+        else:
+            tests = load_tests(bot.folder)
+    except TestFormatError as exc:
+        print(f"voxflow: {exc}", file=sys.stderr)
+        return 1
+    if args.test:
+        tests = [t for t in tests if t.name in args.test]
+        if not tests:
+            print(f"voxflow: no test named {' or '.join(map(repr, args.test))}", file=sys.stderr)
+            return 2
+    print(f"loading speech models and {len(tests)} test(s)...", file=sys.stderr)
+    warm(bot.ir, rates=(args.rate,))
+    speech = SpeechStack.load()
+    voice, ear = CallerVoice(), WhisperTranscriber()
+    agents = _agents_service(args, bot)
+    service = VoiceService(bot, speech, settings=BridgeSettings(
+        playback=PlaybackMode(args.playback)), standin=True, agents=agents)
+
+    async def main() -> list[Any]:
+        await service.start()
+        desk = None if agents is None else await _start_agents(args, agents)
+        try:
+            if agents is not None:
+                await _an_agent_ready(agents)
+            return await run_calls(service, tests, voice=voice, transcriber=ear, rate=args.rate,
+                                   concurrency=max(1, args.concurrency),
+                                   on_result=lambda r: print(format_result(r) + "\n"))
+        finally:
+            await service.stop()
+            if desk is not None:
+                await desk.cleanup()
+
+    started = time.monotonic()
+    results = asyncio.run(main())
+    failed = sum(not r.ok for r in results)
+    latencies = sorted(t.latency_ms for r in results for t in r.turns
+                       if t.latency_ms is not None)
+    summary = f"{len(results) - failed} passed, {failed} failed"
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        summary += f"; turn latency p50 {p50:.0f} ms, max {latencies[-1]:.0f} ms"
+    print(f"{summary} ({time.monotonic() - started:.0f} s)")
+    return 1 if failed else 0
+
+
+async def _an_agent_ready(agents: Any) -> None:
+    """With --agents the calls wait for a person: someone signed in and available."""
+    if any(state == "available" for state, _ in agents.router.agent_states().values()):
+        return
+    print("waiting for an agent: sign in to the desktop and go available; the calls start "
+          "then (a hand-off waits 20 s for the agent to accept)", flush=True)
+    while not any(state == "available" for state, _ in agents.router.agent_states().values()):
+        await asyncio.sleep(0.2)

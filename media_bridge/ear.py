@@ -1,0 +1,156 @@
+"""The test caller's ear: bot audio as it arrives, cut into utterances, transcribed back.
+
+File playback sends one `streamAudio` message per prompt, so each message is an utterance;
+injected audio arrives in paced chunks, so an utterance ends where the audio stops for a
+moment (`GAP_S`). Utterances are transcribed in a worker thread, identical audio once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from media_bridge.hearing import Match, find, words
+
+GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
+
+
+class Transcriber(Protocol):
+    def transcribe(self, pcm: bytes, rate: int, hints: tuple[str, ...] = ()) -> str:
+        """Plain text of one utterance of bot audio (called in a worker thread); `hints` are
+        sentences the bot may say (names like "Acme Telecom" are misheard without them)."""
+        ...
+
+
+@dataclass
+class Utterance:
+    arrived: float  # time.monotonic() of its first byte
+    rate: int
+    how: str  # file | inject
+    pcm: bytearray = field(default_factory=bytearray)
+    last: float = 0.0  # when its latest chunk arrived
+    closed: bool = False
+    text: str | None = None  # None until transcribed
+    tone: bool = False  # a beep (the record tone), not speech
+
+    @property
+    def seconds(self) -> float:
+        return len(self.pcm) / (2 * self.rate)
+
+
+class Ear:
+    def __init__(self, transcriber: Transcriber, cache: dict[str, str] | None = None,
+                 hints: tuple[str, ...] = ()) -> None:
+        self.transcriber = transcriber
+        self.hints = hints
+        self.cache = cache if cache is not None else {}
+        self.utterances: list[Utterance] = []
+        self.cursor = 0  # words of `heard()` already matched by expectations
+        self._playing_until = 0.0  # injection: when the audio received so far ends
+        self._lock = asyncio.Lock()  # one transcription pass at a time
+
+    # ---- audio in (called by the stand-in, on the loop) --------------------------------------
+    def on_audio(self, pcm: bytes, rate: int, how: str) -> None:
+        now = time.monotonic()
+        last = self.utterances[-1] if self.utterances else None
+        if how == "file" or last is None or last.closed or last.how != how or (
+                now - last.last > GAP_S):
+            if last is not None:
+                last.closed = True
+            last = Utterance(arrived=now, rate=rate, how=how)
+            self.utterances.append(last)
+        last.pcm += pcm
+        last.last = now
+        if how == "file":
+            last.closed = True
+        else:
+            self._playing_until = max(self._playing_until, now) + len(pcm) / (2 * rate)
+
+    def first_audio_after(self, moment: float, before: float | None = None) -> float | None:
+        for utt in self.utterances:
+            if utt.arrived >= moment and (before is None or utt.arrived < before):
+                return utt.arrived
+        return None
+
+    def playing(self) -> bool:
+        return time.monotonic() < self._playing_until
+
+    def last_audio(self) -> float:
+        return max((u.last for u in self.utterances), default=0.0)
+
+    # ---- transcripts ---------------------------------------------------------------------------
+    async def transcribe_closed(self) -> None:
+        async with self._lock:
+            await self._transcribe_closed()
+
+    async def _transcribe_closed(self) -> None:
+        now = time.monotonic()
+        for utt in self.utterances:
+            if not utt.closed and now - utt.last > GAP_S:
+                utt.closed = True
+            if utt.closed and utt.text is None and is_tone(bytes(utt.pcm), utt.rate):
+                utt.text, utt.tone = "(beep)", True
+            if utt.closed and utt.text is None:
+                digest = hashlib.sha1(bytes(utt.pcm))
+                digest.update(repr((utt.rate, self.hints)).encode())
+                key = digest.hexdigest()
+                text = self.cache.get(key)
+                if text is None:
+                    text = await asyncio.to_thread(self.transcriber.transcribe, bytes(utt.pcm),
+                                                   utt.rate, self.hints)
+                    self.cache[key] = text
+                utt.text = text
+
+    def heard(self) -> list[str]:
+        """Words of every transcribed utterance, in order, up to the first not yet transcribed."""
+        out: list[str] = []
+        for utt in self.utterances:
+            if utt.text is None:
+                break
+            if not utt.tone:
+                out += words(utt.text)
+        return out
+
+    def lines(self) -> list[str]:
+        return [u.text or "(not transcribed)" for u in self.utterances]
+
+    async def expect(self, text: str, timeout_s: float,
+                     busy: Callable[[], bool] = lambda: False) -> Match | None:
+        """Wait until `text` is heard after the cursor; move the cursor past it. The timeout
+        counts quiet time only: while `busy()` (audio playing, the caller talking) it waits."""
+        want = words(text)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            await self.transcribe_closed()
+            match = find(want, self.heard(), self.cursor)
+            if match is not None:
+                self.cursor = match.end
+                return match
+            if busy() or self.playing():
+                deadline = time.monotonic() + timeout_s
+            elif time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.05)
+
+    def unmatched(self) -> str:
+        return " ".join(self.heard()[self.cursor:])
+
+
+def is_tone(pcm: bytes, rate: int) -> bool:
+    """A single steady tone (most of the energy in one narrow band), as a beep is."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+    if samples.size < rate // 10 or samples.size > 2 * rate:
+        return False
+    spectrum = np.abs(np.fft.rfft(samples)) ** 2
+    total = float(spectrum.sum())
+    if total <= 0:
+        return False
+    peak = int(np.argmax(spectrum))
+    width = max(1, samples.size * 50 // rate)  # +-50 Hz around the peak
+    return float(spectrum[max(0, peak - width):peak + width + 1].sum()) / total > 0.8

@@ -1,0 +1,78 @@
+"""What a test caller heard: the bot's audio as transcribed words, and matching a conversation
+test's `bot says "..."` against them.
+
+Recognisers write "12345678", "1 2 3", "one two three" or "Acme's" for the same speech, so both
+sides are normalised to lowercase words with every number spelled as single digits, and an
+expectation matches when most of its words appear, in order, in a short stretch of what was
+heard after the last match (`MIN_RECALL`): a word the recogniser misheard does not fail a
+test, a different sentence does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MIN_RECALL = 0.7
+NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d")
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words, digits one by one, number words as digits, apostrophes kept, and a
+    plural's "s" dropped ("digits" and "digit" are heard alike on a phone line)."""
+    text = text.lower().replace("’", "'")
+    return [_stem(NUMBER_WORDS.get(w, w)) for w in _WORD.findall(text)]
+
+
+def _stem(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s")):
+        return word[:-1]
+    return word
+
+
+@dataclass
+class Match:
+    start: int  # word index where the expectation was found
+    end: int  # one past its last matched word
+    recall: float
+
+
+def find(expected: list[str], heard: list[str], start: int = 0) -> Match | None:
+    """The earliest stretch of `heard[start:]` holding at least MIN_RECALL of `expected` in
+    order (longest common subsequence), no longer than twice the expectation plus slack."""
+    if not expected:
+        return Match(start, start, 1.0)
+    need = max(1, int(len(expected) * MIN_RECALL + 0.999))
+    span = len(expected) * 3 // 2 + 2
+    best: Match | None = None
+    for i in range(start, len(heard)):
+        if heard[i] not in expected:
+            continue
+        window = heard[i:i + span]
+        common, last = _lcs(expected, window)
+        if common >= need:
+            match = Match(i, i + last + 1, common / len(expected))
+            if best is None or match.recall > best.recall:
+                best = match
+            if match.recall == 1.0 or best.start < i - span:
+                break
+    return best
+
+
+def _lcs(a: list[str], b: list[str]) -> tuple[int, int]:
+    """Length of the longest common subsequence, and the smallest index in `b` at which a
+    subsequence that long can end (so a match does not swallow a later repeat)."""
+    # Each cell holds (length, -end): max() prefers longer, then earlier-ending.
+    prev: list[tuple[int, int]] = [(0, 1)] * (len(b) + 1)
+    for x in a:
+        row: list[tuple[int, int]] = [(0, 1)] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            best = max(prev[j], row[j - 1])
+            if x == y:
+                best = max(best, (prev[j - 1][0] + 1, -(j - 1)))
+            row[j] = best
+        prev = row
+    length, neg_end = prev[-1]
+    return length, -neg_end

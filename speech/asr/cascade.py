@@ -1,0 +1,118 @@
+"""A closed grammar first, an open-vocabulary engine when the grammar is not sure.
+
+For input steps that take both a closed set of answers and free speech (a menu that also takes
+intents or open questions, a yes/no question where "an agent please" must still reach the
+step's handler). Both recognizers hear the whole utterance; the second one only buffers audio
+until it is needed.
+
+At `finish()`:
+
+1. the grammar's answer with a confidence of at least `accept` is taken at once (the open
+   engine never runs: most answers to a menu are its phrases, and they cost 20-40 ms);
+2. otherwise the open engine transcribes the utterance. Its text is taken when it contains an
+   answer the step knows (a menu phrase, a yes or no) or when it is a longer sentence than the
+   grammar's answer (out-of-grammar speech: the runtime's intent matching reads it);
+3. otherwise the grammar's answer is taken when the runtime would accept its confidence
+   (`MIN_SPEECH_CONFIDENCE`), since a grammar hears single expected words on a phone line
+   better than Whisper tiny.en ("balance" -> "Bell one."); failing that, the open engine's text.
+
+The answer not chosen is kept in `alternatives`. Partial results and `complete` come from the
+grammar recognizer. Thread-safety is that of the two engines (both allow concurrent
+recognizers).
+"""
+
+from __future__ import annotations
+
+import re
+
+from runtime.inputs import MIN_SPEECH_CONFIDENCE
+from runtime.normalize import normalize
+from speech.asr.base import AsrEngine, Hypothesis, Recognizer, Task, check_rate
+from speech.asr.text import words_key
+
+
+def _words(text: str) -> str:  # as runtime/inputs.py compares menu phrases
+    return " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
+
+
+def knows_answer(task: Task, text: str) -> bool:
+    """Whether `text` holds an answer the step accepts without intents."""
+    if not text.strip():
+        return False
+    if task.kind == "yes_no":
+        return normalize("yes_no", text).value is not None
+    if task.kind == "menu":
+        said = _words(text)
+        return any(re.search(rf"(^| ){re.escape(_words(p))}( |$)", said) for p in task.phrases
+                   if _words(p))
+    return False
+
+
+class CascadeEngine:
+    """`first` (a grammar engine) backed by `then` (an open-vocabulary engine)."""
+
+    def __init__(self, first: AsrEngine, then: AsrEngine, *, accept: float = 0.6) -> None:
+        self.first, self.then, self.accept = first, then, accept
+        self.name = f"{first.name}+{then.name}"
+
+    def recognizer(self, task: Task, rate: int) -> CascadeRecognizer:
+        check_rate(rate)
+        first = self.first.recognizer(task, rate)
+        try:
+            then = self.then.recognizer(task, rate)
+        except BaseException:
+            first.cancel()
+            raise
+        return CascadeRecognizer(self, task, rate, first, then)
+
+
+class CascadeRecognizer:
+    def __init__(self, engine: CascadeEngine, task: Task, rate: int, first: Recognizer,
+                 then: Recognizer) -> None:
+        self.engine, self.task, self.rate = engine, task, rate
+        self._first, self._then = first, then
+        self._done = False
+
+    @property
+    def complete(self) -> bool:
+        return self._first.complete
+
+    def feed(self, pcm: bytes) -> Hypothesis | None:
+        if self._done:
+            raise RuntimeError("this recognizer has finished")
+        self._then.feed(pcm)
+        return self._first.feed(pcm)
+
+    def finish(self) -> Hypothesis:
+        if self._done:
+            raise RuntimeError("this recognizer has finished")
+        self._done = True
+        try:
+            grammar = self._first.finish()
+        except BaseException:
+            self._then.cancel()
+            raise
+        if grammar.text and grammar.confidence >= self.engine.accept:
+            self._then.cancel()
+            return grammar
+        heard = self._then.finish()
+        if knows_answer(self.task, heard.text) or (
+                heard.text and len(words_key(heard.text).split())
+                > max(2, len(words_key(grammar.text).split()))):
+            return _with_alternative(heard, grammar.text)
+        if grammar.text and grammar.confidence >= MIN_SPEECH_CONFIDENCE:
+            return _with_alternative(grammar, heard.text)
+        return _with_alternative(heard, grammar.text)
+
+    def cancel(self) -> None:
+        if not self._done:
+            self._done = True
+            self._first.cancel()
+            self._then.cancel()
+
+
+def _with_alternative(hyp: Hypothesis, other: str) -> Hypothesis:
+    if not other or other == hyp.text or other in hyp.alternatives:
+        return hyp
+    return Hypothesis(text=hyp.text, confidence=hyp.confidence, final=hyp.final,
+                      alternatives=(*hyp.alternatives, other), engine=hyp.engine)

@@ -1,0 +1,161 @@
+"""Which engine hears an input step: the policy, from what the step expects (`Task`).
+
+The default policy, chosen by measurement (bench/asr_accuracy.py, docs/benchmarks.md):
+
+* menu phrases (or a `choice`) -> sphinx grammar: in-grammar phrases are recognised almost
+  perfectly in 20-40 ms on a noisy phone line, where Whisper tiny.en misreads single words
+  ("balance" -> "Bell one.").
+* yes / no -> sphinx grammar, as menus.
+* digits and phone numbers -> whisper, restricted to digit words, N-best by length: a grammar of
+  digits fails on the phone band ("six" and "seven" lose the high frequencies they need).
+* open questions, dates, amounts, free text -> whisper, prompted with the step's phrases and
+  hints: only an open vocabulary can.
+* a menu or yes/no step that also accepts intents (handlers such as "on intent agent_request",
+  an open `question` choice) -> cascade (cascade.py): sphinx, then whisper when sphinx is not
+  sure; the grammar answers its own phrases fast, other speech reaches Whisper, whose text the
+  runtime's intent matching reads.
+* anything, when a Vosk model is configured -> vosk: the deployment supplied a model for its
+  language (grammar mode for closed steps, free decoding for open ones).
+
+Configuration: `AsrPolicy(...)` fields, or the environment through `AsrPolicy.from_env()`:
+VOXFLOW_VOSK_MODEL (a Vosk model folder: vosk for every step), VOXFLOW_ASR_MENU,
+VOXFLOW_ASR_YES_NO, VOXFLOW_ASR_DIGITS, VOXFLOW_ASR_OPEN (each "sphinx", "whisper" or "vosk"),
+VOXFLOW_ASR_FALLBACK ("whisper", or "none" to hear only the grammar in steps with intents) and
+VOXFLOW_ASR_ACCEPT (the grammar confidence a cascade takes without asking Whisper, 0-1).
+
+Engines are created once per process per configuration and shared (see each engine for what
+may run concurrently); `engine_for` and `recognizer_for` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from speech.asr.base import AsrEngine, AsrError, Recognizer, Task
+from speech.asr.cascade import CascadeEngine
+
+if TYPE_CHECKING:
+    from runtime.actions import Listen
+
+ENGINES = ("sphinx", "whisper", "vosk")
+CLOSED_ENGINES = ("sphinx", "vosk")  # engines that take a grammar; whisper takes any task
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsrPolicy:
+    """Engine names per kind of task (see the module doc)."""
+
+    menu: str = "sphinx"
+    yes_no: str = "sphinx"
+    digits: str = "whisper"
+    open: str = "whisper"
+    fallback: str = "whisper"  # for closed steps that accept intents; "" or "none": no fallback
+    accept: float = 0.6  # a cascade takes the grammar's answer from this confidence on
+    vosk_model: str | None = None  # set: vosk hears every step
+    whisper_digit_partials: bool = True  # decode digits at pauses so `complete` can fire
+
+    def __post_init__(self) -> None:
+        for name in ("menu", "yes_no", "digits", "open"):
+            value = getattr(self, name)
+            if value not in ENGINES:
+                raise AsrError(f"unknown speech engine {value!r} for {name} steps: one of "
+                               f"{', '.join(ENGINES)}")
+        if self.open == "sphinx":
+            raise AsrError("sphinx needs a grammar: it cannot hear open questions")
+        if self.fallback not in ("", "none", *ENGINES):
+            raise AsrError(f"unknown fallback engine {self.fallback!r}")
+        if not 0.0 <= self.accept <= 1.0:
+            raise AsrError(f"accept must be between 0 and 1, not {self.accept}")
+        uses_vosk = "vosk" in (self.menu, self.yes_no, self.digits, self.open, self.fallback)
+        if uses_vosk and not self.vosk_model:
+            raise AsrError("the vosk engine needs a model folder: set VOXFLOW_VOSK_MODEL")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AsrPolicy:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        vosk_model = env.get("VOXFLOW_VOSK_MODEL", "").strip()
+        if vosk_model:
+            values.update(vosk_model=vosk_model, menu="vosk", yes_no="vosk", digits="vosk",
+                          open="vosk", fallback="none")
+        for name in ("menu", "yes_no", "digits", "open", "fallback"):
+            value = env.get(f"VOXFLOW_ASR_{name.upper()}", "").strip().lower()
+            if value:
+                values[name] = value
+        accept = env.get("VOXFLOW_ASR_ACCEPT", "").strip()
+        if accept:
+            try:
+                values["accept"] = float(accept)
+            except ValueError:
+                raise AsrError(f"VOXFLOW_ASR_ACCEPT must be a number, not {accept!r}") from None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def engine_name(self, task: Task) -> str:
+        """The engine (or "first+then" cascade) that hears `task`."""
+        name = {"menu": self.menu, "yes_no": self.yes_no, "digits": self.digits,
+                "open": self.open}[task.kind]
+        fallback = "" if self.fallback in ("", "none") else self.fallback
+        if task.kind in ("menu", "yes_no") and task.intents and name in CLOSED_ENGINES \
+                and fallback and fallback != name:
+            return f"{name}+{fallback}"
+        return name
+
+    def engine_for(self, task: Task) -> AsrEngine:
+        """The shared engine for `task` (what speech/listener.py's EnginePicker asks)."""
+        return engine_for(task, self)
+
+
+_lock = threading.Lock()
+_engines: dict[tuple[str, AsrPolicy], AsrEngine] = {}
+
+
+def _single(name: str, policy: AsrPolicy, *, digits: bool = False) -> AsrEngine:
+    key = (f"{name}:digits" if digits and name == "whisper" else name, policy)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            if name == "sphinx":
+                from speech.asr.sphinx import SphinxEngine
+
+                engine = SphinxEngine()
+            elif name == "whisper":
+                from speech.asr.whisper import WhisperEngine
+
+                engine = WhisperEngine(partials=digits and policy.whisper_digit_partials)
+            elif name == "vosk":
+                from speech.asr.vosk import VoskEngine
+
+                engine = VoskEngine(policy.vosk_model)
+            else:  # pragma: no cover - AsrPolicy validates names
+                raise AsrError(f"unknown speech engine {name!r}")
+            _engines[key] = engine
+        return engine
+
+
+def engine_for(task: Task, policy: AsrPolicy | None = None) -> AsrEngine:
+    """The shared engine that hears `task` under `policy` (default: from the environment)."""
+    policy = policy or AsrPolicy.from_env()
+    name = policy.engine_name(task)
+    if "+" in name:
+        first, then = name.split("+", 1)
+        key = (name, policy)
+        with _lock:
+            engine = _engines.get(key)
+        if engine is None:
+            engine = CascadeEngine(_single(first, policy), _single(then, policy),
+                                   accept=policy.accept)
+            with _lock:
+                engine = _engines.setdefault(key, engine)
+        return engine
+    return _single(name, policy, digits=task.kind == "digits")
+
+
+def recognizer_for(listen: Listen, rate: int, policy: AsrPolicy | None = None) -> Recognizer:
+    """A recognizer for one utterance of the input step that `listen` started."""
+    task = Task.from_listen(listen)
+    return engine_for(task, policy).recognizer(task, rate)

@@ -1,0 +1,497 @@
+"""Closed-set recognition with pocketsphinx JSGF grammars (en-us model inside the package).
+
+A grammar is built from each task and cached (per engine, by kind, phrases and bounds):
+
+* menu: the step's phrases as spoken words (lower case, numbers spelled, punctuation dropped).
+  A word missing from the pronouncing dictionary (`Decoder.lookup_word`) is split into
+  dictionary words when it is a compound ("riverstone" -> "river stone"), spelled letter by
+  letter when it is an acronym of up to five capitals or a word of one or two letters ("IVR",
+  "QR"), and otherwise left out of the phrase (a phrase left with no words is dropped;
+  `Grammar.skipped` and a warning say which). A recognised phrase is returned exactly as the
+  flow wrote it, so the runtime's menu matching finds it whatever the spoken form was.
+* yes_no: "yes", "yeah", "yep", "correct", "that's right", "no", "nope", "that's wrong" and
+  their common variants; returned as said, which runtime/normalize.py reads as yes or no.
+* digits: a digit string of exactly min..max digits ("zero"/"oh"; "double X" and "triple X"
+  counted as two and three), returned as a plain digit string.
+
+Audio at 8 kHz is upsampled to the model's 16 kHz with a streaming resampler. With `partials`
+on (the default), `feed` runs the decoder on each chunk (`process_raw`) and returns a partial
+Hypothesis when the best path has changed; the recognizer is `complete` when the partial has
+been a whole answer for `stable_ms` of audio: the maximum number of digits, a yes/no phrase, or
+a menu phrase that is not the start of another phrase ("pay" is not complete while "pay my
+bill" is a phrase). The streaming pass starts from the cepstral mean of phone speech
+(`PHONE_CMN`): the model's own starting point is that of wideband speech.
+
+`finish()` decodes the whole utterance once more in one pass, so the answer is normalised with
+the utterance's own cepstral mean whatever the streaming pass saw first (20-40 ms for a menu
+answer). When the best path stops inside a phrase ("no thank" of "no thank you"), the best whole
+answer is taken from the lattice's N-best list; other whole answers become `alternatives`.
+
+Confidence: pocketsphinx normalises each frame's scores to the best-scoring state of that
+frame, so the best path's score per frame (pocketsphinx returns it as 1.0001**score) measures
+how far the grammar's words are from what the acoustic model hears best. On synthesised phone
+callers, in-grammar answers mostly score -12 to -30, speech outside the grammar forced onto the
+nearest phrase -20 to -45. A logistic curve maps the score to [0, 1]: 0.35 (the runtime's
+MIN_SPEECH_CONFIDENCE) at `reject_score` -26, which kept 87 % of right answers and let 12 % of
+out-of-grammar sentences through on 1,250 test utterances at 10-30 dB SNR. The separation is
+modest, which is why steps that also take free speech cascade to Whisper (cascade.py). A search
+that never reached the end of the grammar, or heard only silence, returns empty text.
+
+Digit strings are this engine's weak spot: a phone line removes the high frequencies "six" and
+"seven" need, and a third or less of 8-digit strings come out exact at 10-30 dB SNR, which is
+why choose.py sends digits to Whisper.
+
+Thread-safety: a pocketsphinx Decoder is not thread-safe and each one holds the acoustic model
+(~0.15 s to create). The engine keeps a pool of decoders: a recognizer takes one for its
+utterance and gives it back at `finish()`/`cancel()`, so recognizers run concurrently in any
+threads, each on its own decoder (the pool grows to the number of concurrent utterances).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from speech.asr.base import AsrError, Hypothesis, Task, check_rate
+from speech.asr.text import DIGIT_WORDS, spoken_words, words_key
+from speech.audio import StreamResampler, to_float, to_pcm
+
+log = logging.getLogger(__name__)
+
+MODEL_RATE = 16000
+LOGBASE = 1.0001  # pocketsphinx's default log base: hypothesis scores come as LOGBASE**score
+# The cepstral mean of narrowband phone speech (mu-law, 8 kHz, upsampled), measured with this
+# model: the streaming pass starts from it. The model's own default (40,3,-1,0...) is that of
+# wideband speech and misleads the first second of every phone utterance.
+PHONE_CMN = "51.7,23.0,-51.8,41.9,-36.1,4.7,7.6,-27.6,24.8,-20.4,7.8,4.5,-12.8"
+
+YES_PHRASES = ("yes", "yeah", "yep", "yup", "yes please", "yes it is", "sure", "correct",
+               "that's correct", "right", "that's right", "absolutely", "of course", "okay")
+NO_PHRASES = ("no", "nope", "nah", "no thanks", "no thank you", "no it isn't", "not really",
+              "incorrect", "that's wrong", "wrong")
+_LETTERS = {  # letter names in the en-us model's phone set, for spelled acronyms
+    "a": "EY", "b": "B IY", "c": "S IY", "d": "D IY", "e": "IY", "f": "EH F", "g": "JH IY",
+    "h": "EY CH", "i": "AY", "j": "JH EY", "k": "K EY", "l": "EH L", "m": "EH M", "n": "EH N",
+    "o": "OW", "p": "P IY", "q": "K Y UW", "r": "AA R", "s": "EH S", "t": "T IY", "u": "Y UW",
+    "v": "V IY", "w": "D AH B AH L Y UW", "x": "EH K S", "y": "W AY", "z": "Z IY"}
+_MAX_LOADED = 64  # grammars kept loaded per decoder
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A task's JSGF grammar and how to read its hypotheses."""
+
+    name: str
+    jsgf: str
+    kind: str
+    outputs: dict[str, str]  # words of a whole answer -> text to return (menus, yes/no)
+    digit_bounds: tuple[int, int] = (0, 0)
+    extra_words: tuple[tuple[str, str], ...] = ()  # (word, phones) to add to the dictionary
+    skipped: tuple[str, ...] = ()  # phrases or words that could not be said in the grammar
+
+    def read(self, hypstr: str) -> tuple[str, bool]:
+        """(text to return, whether it is a whole answer) for a hypothesis string."""
+        words = [w for w in hypstr.split() if not w.startswith(("<", "[", "+"))]
+        if self.kind == "digits":
+            digits = _words_to_digits(words)
+            lo, hi = self.digit_bounds
+            return digits, lo <= len(digits) <= hi
+        key = " ".join(words)
+        if key in self.outputs:
+            return self.outputs[key], True
+        return key, False
+
+    def complete(self, key: str) -> bool:
+        """Whether a whole answer can be taken at once (see the module doc)."""
+        if self.kind == "digits":
+            return len(key) == self.digit_bounds[1]
+        if self.kind == "yes_no":
+            return True
+        spoken = next((k for k, v in self.outputs.items() if v == key), key)
+        return not any(k.startswith(spoken + " ") for k in self.outputs)
+
+
+def _words_to_digits(words: list[str]) -> str:
+    out: list[str] = []
+    repeat = 1
+    for w in words:
+        if w in ("double", "triple"):
+            repeat = 2 if w == "double" else 3
+            continue
+        digit = "0" if w == "oh" else str(DIGIT_WORDS.index(w)) if w in DIGIT_WORDS else ""
+        out.append(digit * repeat)
+        repeat = 1
+    return "".join(out)
+
+
+def _digits_jsgf(lo: int, hi: int) -> str:
+    """Exactly lo..hi digits; "double X" counts two, "triple X" three."""
+    rules = ["<d> = zero | oh | one | two | three | four | five | six | seven | eight | nine;"]
+    for n in range(1, hi + 1):
+        alts = ["<d>" if n == 1 else f"<d> <s{n - 1}>"]
+        if n >= 2:
+            alts.append("double <d>" if n == 2 else f"double <d> <s{n - 2}>")
+        if n >= 3:
+            alts.append("triple <d>" if n == 3 else f"triple <d> <s{n - 3}>")
+        rules.append(f"<s{n}> = " + " | ".join(f"({a})" for a in alts) + ";")
+    top = " | ".join(f"<s{n}>" for n in range(lo, hi + 1))
+    return "\n".join(rules) + f"\npublic <top> = {top};\n"
+
+
+def _alternatives(phrases: list[list[str]]) -> str:
+    return " | ".join("(" + " ".join(p) + ")" for p in phrases)
+
+
+def _jsgf(name: str, body: str) -> str:
+    return f"#JSGF V1.0;\ngrammar {name};\n{body}"
+
+
+def _grammar_name(kind: str, text: str) -> str:
+    return f"{kind}_{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+class _Words:
+    """Spoken words -> words the dictionary knows (see the module doc)."""
+
+    def __init__(self, lookup: Any) -> None:
+        self.lookup = lookup
+        self.extra: dict[str, str] = {}
+        self._splits: dict[str, list[str] | None] = {}
+
+    def known(self, word: str) -> bool:
+        return word in self.extra or self.lookup(word) is not None
+
+    def resolve(self, word: str, original: str) -> list[str] | None:
+        if self.known(word):
+            return [word]
+        bare = word.replace("'", "")
+        if bare != word and self.known(bare):
+            return [bare]
+        if (original.isupper() and original.isalpha() and len(original) <= 5) or len(bare) <= 2:
+            return self._spell(bare)
+        return self._split(bare)
+
+    def _spell(self, word: str) -> list[str] | None:
+        out = []
+        for c in word:
+            if c not in _LETTERS:
+                return None
+            name = f"letter_{c}"
+            self.extra[name] = _LETTERS[c]
+            out.append(name)
+        return out
+
+    def _split(self, word: str) -> list[str] | None:
+        """The fewest dictionary words (each 3+ letters) that spell `word`, or None."""
+        if word in self._splits:
+            return self._splits[word]
+        best: list[str] | None = None
+        for i in range(3, len(word) - 2):
+            head, tail = word[:i], word[i:]
+            if not self.known(head):
+                continue
+            rest = [tail] if self.known(tail) else self._split(tail)
+            if rest is not None and (best is None or 1 + len(rest) < len(best)):
+                best = [head, *rest]
+        self._splits[word] = best
+        return best
+
+
+def build_grammar(task: Task, lookup: Any) -> Grammar:
+    """The grammar for `task`; `lookup(word)` is the dictionary's pronunciation or None."""
+    if task.kind == "digits":
+        lo, hi = task.digit_bounds
+        body = _digits_jsgf(lo, hi)
+        return Grammar(name=_grammar_name("digits", body), jsgf=_jsgf("digits", body),
+                       kind="digits", outputs={}, digit_bounds=(lo, hi))
+    words = _Words(lookup)
+    if task.kind == "yes_no":
+        sources = [*YES_PHRASES, *NO_PHRASES, *task.phrases]
+    elif task.kind == "menu":
+        sources = list(task.phrases)
+    else:
+        raise AsrError(f"pocketsphinx grammars are for closed tasks, not {task.kind!r}")
+    outputs: dict[str, str] = {}
+    grammar_phrases: list[list[str]] = []
+    skipped: list[str] = []
+    for phrase in sources:
+        originals = phrase.replace("\u2019", "'").split()
+        spoken: list[str] = []
+        for word in spoken_words(phrase):
+            original = next((o for o in originals if o.lower().strip(".,!?;:") == word), word)
+            resolved = words.resolve(word, original)
+            if resolved is None:
+                skipped.append(f"{word!r} in {phrase!r}")
+                continue
+            spoken += resolved
+        key = " ".join(spoken)
+        if not spoken:
+            skipped.append(repr(phrase))
+            continue
+        if key in outputs:
+            continue
+        # yes/no answers are returned as heard; menu phrases as the flow wrote them.
+        outputs[key] = words_key(phrase) if task.kind == "yes_no" else phrase
+        grammar_phrases.append(spoken)
+    if not grammar_phrases:
+        raise AsrError(f"none of the phrases {task.phrases!r} can be said with the dictionary")
+    if skipped:
+        log.warning("speech grammar: left out %s (not in the pronouncing dictionary)",
+                    ", ".join(skipped))
+    body = f"public <top> = {_alternatives(grammar_phrases)};\n"
+    extra = tuple(sorted(words.extra.items()))
+    name = _grammar_name(task.kind, body + repr(extra))
+    return Grammar(name=name, jsgf=_jsgf(task.kind, body), kind=task.kind, outputs=outputs,
+                   extra_words=extra, skipped=tuple(skipped))
+
+
+@dataclass(frozen=True)
+class _Pass:
+    text: str
+    score: float  # per frame
+    others: tuple[str, ...]
+
+
+@dataclass
+class _Slot:
+    decoder: Any
+    loaded: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    words: set[str] = field(default_factory=set)
+
+
+class SphinxEngine:
+    """pocketsphinx grammars behind the streaming interface (see the module doc)."""
+
+    name = "sphinx"
+
+    def __init__(self, hmm: str | None = None, dictionary: str | None = None, *,
+                 partials: bool = True, stable_ms: int = 300, reject_score: float = -26.0,
+                 score_scale: float = 3.7, cmn_prior: str = PHONE_CMN,
+                 decoder_options: dict[str, Any] | None = None) -> None:
+        self.hmm, self.dictionary = hmm, dictionary
+        self.partials, self.stable_ms, self.cmn_prior = partials, stable_ms, cmn_prior
+        self.reject_score, self.score_scale = reject_score, score_scale
+        self.options = dict(decoder_options or {})
+        self._idle: list[_Slot] = []
+        self._lock = threading.Lock()
+        self._grammars: dict[tuple[Any, ...], Grammar] = {}  # by kind, phrases, bounds
+        self._lookup_slot: _Slot | None = None
+
+    def _new_slot(self) -> _Slot:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:  # pragma: no cover - a dependency of the project
+            raise AsrError("the sphinx engine needs the pocketsphinx package") from exc
+        options: dict[str, Any] = {"lm": None, "samprate": MODEL_RATE, "loglevel": "FATAL"}
+        if self.hmm:
+            options["hmm"] = self.hmm
+        if self.dictionary:
+            options["dict"] = self.dictionary
+        options.update(self.options)
+        try:
+            return _Slot(Decoder(**options))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise AsrError(f"pocketsphinx could not load its model (hmm={self.hmm or 'bundled'}"
+                           f", dict={self.dictionary or 'bundled'}): {exc}") from exc
+
+    def _take(self) -> _Slot:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._new_slot()
+
+    def _give_back(self, slot: _Slot) -> None:
+        with self._lock:
+            self._idle.append(slot)
+
+    def load(self, decoders: int = 1) -> None:
+        """Create `decoders` decoders now (they are created on demand otherwise)."""
+        slots = [self._take() for _ in range(decoders)]
+        for slot in slots:
+            self._give_back(slot)
+
+    def grammar(self, task: Task) -> Grammar:
+        key = (task.kind, task.phrases, task.digit_bounds if task.kind == "digits" else None)
+        with self._lock:
+            found = self._grammars.get(key)
+        if found is not None:
+            return found
+        slot = self._take()
+        try:
+            grammar = build_grammar(task, slot.decoder.lookup_word)
+        finally:
+            self._give_back(slot)
+        with self._lock:
+            self._grammars[key] = grammar
+        return grammar
+
+    def recognizer(self, task: Task, rate: int) -> SphinxRecognizer:
+        check_rate(rate)
+        grammar = self.grammar(task)
+        slot = self._take()
+        try:
+            self._activate(slot, grammar)
+        except BaseException:
+            self._give_back(slot)
+            raise
+        return SphinxRecognizer(self, task, rate, grammar, slot)
+
+    def _activate(self, slot: _Slot, grammar: Grammar) -> None:
+        decoder = slot.decoder
+        if grammar.name not in slot.loaded:
+            for word, phones in grammar.extra_words:
+                if word not in slot.words:
+                    decoder.add_word(word, phones, True)
+                    slot.words.add(word)
+            decoder.add_jsgf_string(grammar.name, grammar.jsgf)
+            slot.loaded[grammar.name] = None
+            if len(slot.loaded) > _MAX_LOADED:
+                old, _ = slot.loaded.popitem(last=False)
+                decoder.remove_search(old)
+        else:
+            slot.loaded.move_to_end(grammar.name)
+        decoder.activate_search(grammar.name)
+
+    def confidence(self, score_per_frame: float) -> float:
+        """The logistic map from score per speech frame to [0, 1] (0.35 at reject_score)."""
+        offset = math.log(0.35 / 0.65)  # logit of the runtime's MIN_SPEECH_CONFIDENCE
+        z = (score_per_frame - self.reject_score) / self.score_scale + offset
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+class SphinxRecognizer:
+    """One utterance on a pooled decoder (see Recognizer in base.py)."""
+
+    PARTIAL_EVERY = MODEL_RATE // 10  # samples between partial hypotheses (100 ms)
+
+    def __init__(self, engine: SphinxEngine, task: Task, rate: int, grammar: Grammar,
+                 slot: _Slot) -> None:
+        self.engine, self.task, self.rate, self.grammar = engine, task, rate, grammar
+        self._slot: _Slot | None = slot
+        self._resampler = StreamResampler(rate, MODEL_RATE)
+        self._samples = 0
+        self._since_partial = 0
+        self._partial = ""
+        self._partial_since = 0  # samples when the partial last changed
+        self._complete = False
+        self._audio = bytearray()  # the utterance at 16 kHz, for the final pass
+        self.score: float | None = None  # the final answer's score per frame (calibration)
+        if engine.partials:
+            slot.decoder.set_cmn(engine.cmn_prior)
+            slot.decoder.start_utt()
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    def _decoder(self) -> Any:
+        if self._slot is None:
+            raise RuntimeError("this recognizer has finished")
+        return self._slot.decoder
+
+    def feed(self, pcm: bytes) -> Hypothesis | None:
+        decoder = self._decoder()
+        if not pcm:
+            return None
+        out = self._resampler.push(to_float(pcm))
+        if out.size == 0:
+            return None
+        data = to_pcm(out)
+        self._audio += data
+        self._samples += out.size
+        if not self.engine.partials:
+            return None
+        decoder.process_raw(data, False, False)
+        self._since_partial += out.size
+        if self._since_partial < self.PARTIAL_EVERY:
+            return None
+        self._since_partial = 0
+        hyp = decoder.hyp()
+        text, whole = self.grammar.read(hyp.hypstr if hyp is not None else "")
+        if text != self._partial:
+            self._partial, self._partial_since = text, self._samples
+            self._complete = False
+            return Hypothesis(text=text, confidence=0.0, final=False, engine=self.engine.name)
+        stable = self._samples - self._partial_since >= self.engine.stable_ms * MODEL_RATE // 1000
+        self._complete = bool(text) and whole and stable and self.grammar.complete(text)
+        return None
+
+    def finish(self) -> Hypothesis:
+        decoder = self._decoder()
+        tail = self._resampler.push(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            self._audio += to_pcm(tail)
+        try:
+            if self.engine.partials:
+                decoder.end_utt()
+            # The answer comes from a pass over the whole utterance, so its cepstral mean is
+            # the utterance's own (the streaming pass had to start from a prior).
+            audio = bytes(self._audio)
+            first = self._pass(decoder, audio)
+            if first is None:
+                return Hypothesis(text="", confidence=0.0, final=True, engine=self.engine.name)
+            self.score = first.score
+            return Hypothesis(text=first.text, confidence=self.engine.confidence(first.score),
+                              final=True, alternatives=first.others, engine=self.engine.name)
+        finally:
+            self._release()
+
+    def _pass(self, decoder: Any, audio: bytes) -> _Pass | None:
+        """One batch decode: the best whole answer and its score per frame."""
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        if hyp is None or not hyp.hypstr.strip():
+            return None
+        frames = max(decoder.n_frames(), 1)
+        text, whole = self.grammar.read(hyp.hypstr)
+        readings = self._readings(decoder)  # whole answers from the lattice, best first
+        if whole:
+            score = hyp.score
+        elif readings:
+            # The best path stopped inside a phrase ("no thank" of "no thank you"): the best
+            # path that is a whole answer comes from the lattice.
+            text, score = readings[0]
+        else:
+            return None
+        others = tuple(dict.fromkeys(t for t, _ in readings if t != text))[:3]
+        per_frame = math.log(max(score, 1e-300)) / math.log(LOGBASE) / frames
+        return _Pass(text, per_frame, others)
+
+    def _readings(self, decoder: Any, limit: int = 40) -> list[tuple[str, float]]:
+        found: dict[str, float] = {}
+        try:
+            for n, hyp in enumerate(decoder.nbest()):
+                if n >= limit or len(found) >= 4:
+                    break
+                if hyp is None:
+                    continue
+                text, whole = self.grammar.read(hyp.hypstr)
+                if whole and text not in found:
+                    found[text] = hyp.score
+        except (RuntimeError, ValueError):  # no lattice for this utterance
+            return []
+        return list(found.items())
+
+    def cancel(self) -> None:
+        if self._slot is None:
+            return
+        if self.engine.partials:
+            with contextlib.suppress(RuntimeError):
+                self._slot.decoder.end_utt()
+        self._audio = bytearray()
+        self._release()
+
+    def _release(self) -> None:
+        slot, self._slot = self._slot, None
+        if slot is not None:
+            self.engine._give_back(slot)

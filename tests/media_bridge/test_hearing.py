@@ -1,0 +1,37 @@
+"""Matching `bot says "..."` against what a recogniser wrote down of the bot's audio."""
+
+from media_bridge.hearing import find, words
+
+
+def test_words_spell_numbers_as_single_digits() -> None:
+    assert words("That's 12345678.") == ["that's", *"12345678"]
+    assert words("That's one two three four, five six seven eight") == ["that's", *"12345678"]
+    assert words("Press 1 for billing") == ["press", "1", "for", "billing"]
+    assert words("It’s OK") == ["it's", "ok"]
+
+
+def test_an_expectation_matches_despite_a_misheard_word() -> None:
+    heard = words("Thanks for calling Acme. For your balance, press one. For billing press two.")
+    match = find(words("For your balance, press 1"), heard)
+    assert match is not None and match.recall == 1.0
+    misheard = words("Thanks for calling Acne. For your balance, press one.")
+    assert find(words("Thanks for calling Acme"), misheard) is not None
+
+
+def test_a_different_sentence_does_not_match() -> None:
+    heard = words("Sorry, I didn't catch that. Please say it again.")
+    assert find(words("Your balance is"), heard) is None
+
+
+def test_matching_starts_after_the_cursor() -> None:
+    heard = words("Goodbye. Anything else? Goodbye.")
+    first = find(["goodbye"], heard)
+    assert first is not None and first.start == 0
+    second = find(["goodbye"], heard, first.end)
+    assert second is not None and second.start == 3
+    assert find(["goodbye"], heard, second.end) is None
+
+
+def test_words_must_come_in_order_and_close_together() -> None:
+    heard = words("press two for billing and later one day the balance")
+    assert find(words("press one for balance"), heard) is None

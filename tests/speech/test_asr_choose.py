@@ -1,0 +1,70 @@
+"""The default policy end to end: the acme bot's steps heard by the engines it picks."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.inputs import MIN_SPEECH_CONFIDENCE
+from runtime.normalize import normalize
+from speech.asr.base import Task
+from speech.asr.cascade import CascadeRecognizer
+from speech.asr.choose import AsrPolicy, engine_for, recognizer_for
+from speech.asr.text import words_key
+from speech.asr.whisper import WhisperRecognizer
+from tests.speech.asr_support import bot_listens, caller, feed
+
+POLICY = AsrPolicy()  # the defaults, whatever the environment says
+
+
+@pytest.fixture(scope="module")
+def acme():  # type: ignore[no-untyped-def]
+    return bot_listens("acme")
+
+
+def hear(listen, text: str, seed: int, rate: int = 8000):  # type: ignore[no-untyped-def]
+    rec = recognizer_for(listen, rate, POLICY)
+    feed(rec, caller(text, rate, snr_db=20, seed=seed), rate, stop_when_complete=True)
+    return rec, rec.finish()
+
+
+def test_menu_phrases_are_answered_by_the_grammar(acme) -> None:  # type: ignore[no-untyped-def]
+    engines = []
+    for i, phrase in enumerate(("how much do I owe", "make a payment", "no service")):
+        rec, hyp = hear(acme["step.main_menu"], phrase, seed=i)
+        assert isinstance(rec, CascadeRecognizer)
+        assert words_key(hyp.text) == words_key(phrase), hyp
+        assert hyp.confidence >= MIN_SPEECH_CONFIDENCE
+        engines.append(hyp.engine)
+    # Mostly the grammar alone (20-40 ms); Whisper only where the grammar was not sure.
+    assert engines.count("sphinx") >= 2, engines
+
+
+def test_other_speech_at_the_menu_reaches_whisper(acme) -> None:  # type: ignore[no-untyped-def]
+    _, hyp = hear(acme["step.main_menu"], "can I speak to a human please", seed=20)
+    assert hyp.engine == "whisper"
+    assert "human" in hyp.text.lower()  # for the runtime's intent matching
+
+
+def test_yes_no_step_with_an_agent_request(acme) -> None:  # type: ignore[no-untyped-def]
+    listen = acme["step.anything_else/0"]
+    _, yes = hear(listen, "yes please", seed=21)
+    assert normalize("yes_no", yes.text).value is True
+    assert yes.confidence >= MIN_SPEECH_CONFIDENCE
+    _, agent = hear(listen, "I want to talk to an agent", seed=22)
+    assert agent.engine == "whisper" and "agent" in agent.text.lower()
+
+
+def test_account_numbers_go_to_whisper_digits(acme) -> None:  # type: ignore[no-untyped-def]
+    rec, hyp = hear(acme["step.balance/1"], "one two double three, four oh five six", seed=23)
+    assert isinstance(rec, WhisperRecognizer) and rec.complete
+    assert hyp.text == "12334056"
+
+
+def test_engines_are_shared(acme) -> None:  # type: ignore[no-untyped-def]
+    menu = Task.from_listen(acme["step.main_menu"])
+    assert engine_for(menu, POLICY) is POLICY.engine_for(menu)
+    assert engine_for(menu, POLICY).name == "sphinx+whisper"
+    yes_no = Task.from_listen(acme["step.anything_else/0"])
+    cascade = engine_for(yes_no, POLICY)
+    assert cascade is engine_for(menu, POLICY)
+    assert engine_for(Task(kind="menu", phrases=("mail",)), POLICY) is cascade.first  # type: ignore[attr-defined]

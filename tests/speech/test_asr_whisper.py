@@ -1,0 +1,103 @@
+"""Whisper tiny.en on synthesised phone callers (real model, real audio)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from runtime.inputs import MIN_SPEECH_CONFIDENCE
+from speech.asr.base import AsrError, Task
+from speech.asr.whisper import WhisperEngine
+from speech.audio import silence
+from tests.speech.asr_support import bot_listens, caller, feed
+
+ACCOUNT = Task(kind="digits", min_digits=8, max_digits=8, slot_type="digits")
+# (digits, how the caller reads them): repeated digits, "oh", "double", a pause in the middle
+READINGS = [
+    ("22211100", "two two two one one one zero zero"),
+    ("86834447", "eight six eight three, four four four seven"),
+    ("40556017", "four oh double five, six oh one seven"),
+    ("99000123", "nine nine zero zero zero one two three"),
+    ("31415926", "three one four one five nine two six"),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> WhisperEngine:
+    engine = WhisperEngine()
+    engine.load()
+    return engine
+
+
+@pytest.fixture(scope="module")
+def streaming() -> WhisperEngine:
+    return WhisperEngine(partials=True)  # shares the loaded model
+
+
+def hear(engine: WhisperEngine, task: Task, audio: bytes, rate: int = 8000):  # type: ignore[no-untyped-def]
+    rec = engine.recognizer(task, rate)
+    feed(rec, audio, rate)
+    return rec.finish()
+
+
+@pytest.mark.parametrize(("digits", "reading"), READINGS)
+def test_eight_digit_strings_are_exact(engine: WhisperEngine, digits: str, reading: str) -> None:
+    hyp = hear(engine, ACCOUNT, caller(reading, snr_db=20, seed=int(digits[:3])))
+    assert hyp.text == digits, hyp
+    assert hyp.confidence >= MIN_SPEECH_CONFIDENCE, hyp
+
+
+def test_digits_at_16_khz(engine: WhisperEngine) -> None:
+    hyp = hear(engine, ACCOUNT, caller("seven seven one, oh four double two nine", 16000,
+                                       snr_db=20, seed=1), 16000)
+    assert hyp.text == "77104229"
+
+
+def test_digits_complete_at_the_eighth_digit(streaming: WhisperEngine) -> None:
+    audio = caller("five one double eight, three oh seven two", snr_db=20, seed=2,
+                   trailing_ms=1500)
+    rec = streaming.recognizer(ACCOUNT, 8000)
+    partials, completed_at = feed(rec, audio, 8000, stop_when_complete=True)
+    assert completed_at is not None, partials
+    assert completed_at < len(audio) / 16000 - 1.0  # well before the trailing silence ends
+    start = time.perf_counter()
+    hyp = rec.finish()
+    assert time.perf_counter() - start < 0.05  # decoded at the pause already
+    assert hyp.final and hyp.text == "51883072"
+
+
+def test_digits_that_are_no_digits_reach_the_intents(engine: WhisperEngine) -> None:
+    hyp = hear(engine, ACCOUNT, caller("I want to speak to an agent", snr_db=20, seed=3))
+    assert "agent" in hyp.text.lower() and not any(c.isdigit() for c in hyp.text)
+
+
+def test_too_few_digits_are_returned_as_heard(engine: WhisperEngine) -> None:
+    hyp = hear(engine, ACCOUNT, caller("four five six", snr_db=25, seed=4))
+    assert hyp.text == "456"  # the runtime says "account numbers have eight digits"
+
+
+def test_open_question_with_hints(engine: WhisperEngine) -> None:
+    task = Task.from_listen(bot_listens("acme")["step.outage_report/2"])
+    hyp = hear(engine, task, caller("the internet keeps dropping out", snr_db=20, seed=5))
+    assert "internet" in hyp.text.lower() and "dropping" in hyp.text.lower()
+    assert 0.0 < hyp.confidence <= 1.0
+
+
+def test_menu_phrases_with_the_phrases_as_prompt(engine: WhisperEngine) -> None:
+    task = Task.from_listen(bot_listens("acme")["step.main_menu"])
+    for i, phrase in enumerate(("pay my bill", "my internet is down", "how much do I owe")):
+        hyp = hear(engine, task, caller(phrase, snr_db=20, seed=10 + i))
+        assert phrase.lower() in hyp.text.lower().replace(",", ""), hyp
+
+
+def test_nothing_heard(engine: WhisperEngine) -> None:
+    rec = engine.recognizer(ACCOUNT, 8000)
+    assert rec.finish().text == ""
+    hyp = hear(engine, Task(kind="open"), silence(40, 8000))
+    assert (hyp.text, hyp.confidence) == ("", 0.0)
+
+
+def test_bad_model_path() -> None:
+    with pytest.raises(AsrError, match="/nonexistent/whisper"):
+        WhisperEngine("/nonexistent/whisper").recognizer(Task(kind="open"), 8000)

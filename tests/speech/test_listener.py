@@ -1,0 +1,157 @@
+"""The SpeechListener on real models: synthesised callers through a phone line, fed frame by
+frame as the bridge does, must come out as the Speech events the runtime expects."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from runtime import actions as A
+from runtime import events as E
+from speech.audio import phone_line, silence
+from speech.listener import SpeechListener
+from speech.tts import PiperTts
+from speech.vad import Vad
+
+RATE = 8000
+FRAME = RATE * 2 * 20 // 1000  # 20 ms
+
+
+@pytest.fixture(scope="module")
+def tts() -> PiperTts:
+    return PiperTts()
+
+
+@pytest.fixture(scope="module")
+def picker() -> Any:
+    from media_bridge.voice import SpeechStack
+
+    return SpeechStack.load().picker
+
+
+def caller(tts: PiperTts, text: str, seed: int = 1) -> bytes:
+    clean = tts.synthesize_pcm(text, tts.native_rate)
+    return phone_line(clean, tts.native_rate, out_rate=RATE, seed=seed)
+
+
+async def feed(listener: SpeechListener, pcm: bytes, *, realtime: bool = False) -> None:
+    for i in range(0, len(pcm) - FRAME + 1, FRAME):
+        listener.push(pcm[i:i + FRAME])
+        await asyncio.sleep(0.02 if realtime else 0)
+
+
+async def settle(events: list[E.Event], timeout: float = 10.0) -> None:
+    """Wait until a final result arrived (recognition runs in worker threads)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(isinstance(e, E.Speech) and e.final for e in events):
+        if loop.time() > deadline:
+            return
+        await asyncio.sleep(0.02)
+
+
+MENU = A.Listen(step="main_menu", key_set=("1", "2", "3"),
+                phrases=("balance", "my balance", "pay", "pay my bill", "outage", "no service"))
+
+
+def test_a_menu_answer_becomes_a_barge_in_then_a_final_result(tts: PiperTts, picker: Any) -> None:
+    events: list[E.Event] = []
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, events.append, picker, Vad(RATE))
+        listener.listen(MENU)
+        await feed(listener, silence(500, RATE) + caller(tts, "pay my bill") + silence(1200, RATE))
+        await settle(events)
+        listener.close()
+
+    asyncio.run(main())
+    speech = [e for e in events if isinstance(e, E.Speech)]
+    assert speech[0].final is False  # the prompt stops at the start of speech
+    finals = [e for e in speech if e.final]
+    assert len(finals) == 1 and finals[0].text == "pay my bill"
+    assert finals[0].confidence >= 0.35
+
+
+def test_digits_end_the_turn_at_the_eighth_digit(tts: PiperTts, picker: Any) -> None:
+    events: list[E.Event] = []
+    ended: list[int] = []
+    listen = A.Listen(step="account", slot_type="digits", min_digits=8, max_digits=8)
+    audio = caller(tts, "four one seven two, nine nine three oh")
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, events.append, picker, Vad(RATE), on_turn_end=ended.append)
+        listener.listen(listen)
+        await feed(listener, silence(400, RATE) + audio + silence(1500, RATE), realtime=True)
+        await settle(events)
+        listener.close()
+
+    asyncio.run(main())
+    finals = [e for e in events if isinstance(e, E.Speech) and e.final]
+    assert [f.text.replace(" ", "") for f in finals] == ["41729930"]
+    speech_end_ms = 400 + len(audio) * 1000 // (2 * RATE)
+    # Ended by the eighth digit, not by the VAD's 600 ms of silence after the speech.
+    assert ended and ended[0] < speech_end_ms + 600
+
+
+def test_a_short_noise_never_barges_in(picker: Any) -> None:
+    import numpy as np
+
+    events: list[E.Event] = []
+    burst = (np.random.default_rng(3).normal(0, 0.3, RATE // 10) * 32767).astype("<i2").tobytes()
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, events.append, picker, Vad(RATE))
+        listener.listen(MENU)
+        await feed(listener, silence(300, RATE) + burst + silence(1500, RATE))
+        await asyncio.sleep(0.2)
+        listener.close()
+
+    asyncio.run(main())
+    assert events == []
+
+
+def test_nothing_is_heard_when_the_step_does_not_listen(tts: PiperTts, picker: Any) -> None:
+    events: list[E.Event] = []
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, events.append, picker, Vad(RATE))
+        listener.listen(MENU)
+        listener.stop_listening()
+        await feed(listener, caller(tts, "balance") + silence(1000, RATE))
+        await asyncio.sleep(0.2)
+        listener.close()
+
+    asyncio.run(main())
+    assert events == []
+
+
+def test_a_recording_ends_after_the_caller_stops_talking(tts: PiperTts, picker: Any) -> None:
+    done: list[tuple[int, bool]] = []
+    message = caller(tts, "Hi, this is Sam. Please call me back tomorrow morning.")
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, lambda e: None, picker, Vad(RATE))
+        listener.record(120_000, lambda pcm, spoke: done.append((len(pcm), spoke)))
+        await feed(listener, silence(500, RATE) + message + silence(5000, RATE))
+        listener.close()
+
+    asyncio.run(main())
+    assert len(done) == 1 and done[0][1] is True
+    seconds = done[0][0] / (2 * RATE)
+    # The message plus about 3 s of silence after it, not the 5 s that were sent.
+    assert 0.5 + len(message) / (2 * RATE) + 2.5 < seconds < 0.5 + len(message) / (2 * RATE) + 4
+
+
+def test_a_recording_with_nothing_said_reports_no_speech(picker: Any) -> None:
+    done: list[tuple[int, bool]] = []
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, lambda e: None, picker, Vad(RATE))
+        listener.record(120_000, lambda pcm, spoke: done.append((len(pcm), spoke)))
+        await feed(listener, silence(8000, RATE))
+        listener.close()
+
+    asyncio.run(main())
+    assert done == [(6 * RATE * 2, False)]
