@@ -28,8 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,6 +63,7 @@ class Result:
     sent_frames: int = 0
     late_frames: int = 0
     uuids: list[str] = field(default_factory=list)
+    confusions: Counter[str] = field(default_factory=Counter)  # said -> what the bot answered
 
 
 class Bot:
@@ -156,6 +159,8 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
                     result.right += 1
                 else:
                     result.wrong += 1
+                    got = next((t for t, pcm in replies.items() if pcm == heard), "another prompt")
+                    result.confusions[f"{phrase if mode == 'speech' else key} -> {got}"] += 1
                 break
             await asyncio.sleep(0.005)
         else:
@@ -177,7 +182,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turns: int,
-                   mode: str, voice: CallerVoice, replies: dict[str, bytes]) -> dict[str, float]:
+                   mode: str, voice: CallerVoice, replies: dict[str, bytes]) -> dict[str, Any]:
     result = Result()
     rng = random.Random(calls * 7919 + len(mode))
     cpu0, t0, wall = bot.cpu_s(), time.monotonic(), time.time()
@@ -213,10 +218,11 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
             "rss_mb_per_call": (peak - rss0) / calls, "rss_mb": peak,
             "sent": result.sent_frames, "received": received,
             "dropped": max(0, result.sent_frames - received), "late": result.late_frames,
-            "lag_p95_ms": pct(lags, 0.95), "lag_max_ms": max(lags, default=float("nan"))}
+            "lag_p95_ms": pct(lags, 0.95), "lag_max_ms": max(lags, default=float("nan")),
+            "confusions": dict(result.confusions.most_common(6))}
 
 
-def show(mode: str, row: dict[str, float]) -> None:
+def show(mode: str, row: dict[str, Any]) -> None:
     print(f"{mode:<6} {row['calls']:>4} calls {row['turns']:>5} turns | latency p50 "
           f"{row['p50']:6.0f} ms p95 {row['p95']:6.0f} ms max {row['max']:6.0f} ms | right "
           f"{row['right']} wrong {row['wrong']} unanswered {row['unanswered']} | CPU "
@@ -224,6 +230,8 @@ def show(mode: str, row: dict[str, float]) -> None:
           f"(peak {row['rss_mb']:.0f} MB) | frames sent {row['sent']} dropped {row['dropped']} "
           f"late {row['late']} | loop lag p95 {row['lag_p95_ms']:.1f} ms max "
           f"{row['lag_max_ms']:.1f} ms", flush=True)
+    if row["confusions"]:
+        print(f"       wrong answers: {row['confusions']}", flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -58,6 +58,10 @@ class SpeechListener:
         self._draining = False  # an answer ended early: ignore speech until the VAD's end
         self._closed = False
         self._recording: _Recording | None = None
+        # The next turn's recogniser, made while the prompt plays: making one (a grammar search
+        # on a pooled decoder) takes ~100 ms and holds the GIL, which must not come between
+        # the caller's answer and the bot's reply.
+        self._prepared: asyncio.Future[Recognizer] | None = None
 
     # ---- the SpeechInput port ------------------------------------------------------------------
     def push(self, pcm: bytes) -> None:
@@ -99,12 +103,14 @@ class SpeechListener:
             task = dataclasses.replace(task, hints=task.hints + tuple(
                 h for h in extra if h not in task.hints))
         self._task = task
+        self._prepare()
         if self._utterance is None and not self.vad.speaking:
             self.vad.reset()  # a new question: the silence before it means nothing
 
     def stop_listening(self) -> None:
         self._listen = None
         self._task = None
+        self._drop_prepared()
         if self._utterance is not None:
             self._utterance.cancel()
             self._utterance = None
@@ -159,11 +165,26 @@ class SpeechListener:
         assert self._task is not None
         start = max(self._ring_start, at_ms * self.rate // 1000 - PREROLL_MS * self.rate // 1000)
         audio = bytes(self._ring[(start - self._ring_start) * 2:])
-        engine = self.picker.engine_for(self._task)
-        self._utterance = _Utterance(self, engine, self._task, start)
+        prepared, self._prepared = self._prepared, None
+        self._utterance = _Utterance(self, prepared or self._make(self._task), start)
         self._utterance.feed(audio)
         # Barge-in: the session stops the prompt if the step allows it.
         self.post(E.Speech(text="", confidence=0.0, final=False))
+
+    def _make(self, task: Task) -> asyncio.Future[Recognizer]:
+        picker, rate = self.picker, self.rate
+        return asyncio.ensure_future(asyncio.to_thread(
+            lambda: picker.engine_for(task).recognizer(task, rate)))
+
+    def _prepare(self) -> None:
+        self._drop_prepared()
+        if self._task is not None and not self._closed:
+            self._prepared = self._make(self._task)
+
+    def _drop_prepared(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            prepared.add_done_callback(_release)
 
     def _end(self, utterance: _Utterance) -> None:
         utterance.finish()
@@ -179,6 +200,8 @@ class SpeechListener:
             self.on_turn_end(self._samples * 1000 // self.rate)
         self.post(E.Speech(text=hyp.text, confidence=hyp.confidence, final=True,
                            alternatives=tuple(hyp.alternatives)))
+        if self._task is not None and self._prepared is None:
+            self._prepare()  # the step may go on listening (a turn it ignored)
         if utterance.early and self.vad.speaking:
             # Ended before the silence: the rest of this utterance must not open a new turn.
             self._draining = True
@@ -194,17 +217,23 @@ class _Recording:
         self.quiet_from: int | None = 0  # silence since the start until speech is heard
 
 
+def _release(made: asyncio.Future[Recognizer]) -> None:
+    """A recogniser nobody will use gives its pooled decoder back."""
+    if not made.cancelled() and made.exception() is None:
+        made.result().cancel()
+
+
 class _Utterance:
     """One caller turn: audio goes to a recogniser in a worker thread, in order."""
 
-    def __init__(self, owner: SpeechListener, engine: AsrEngine, task: Task,
+    def __init__(self, owner: SpeechListener, recognizer: asyncio.Future[Recognizer],
                  start_sample: int) -> None:
         self.owner = owner
         self.start_sample = start_sample
         self.done = False  # no more audio is wanted
         self.early = False  # ended by the recogniser (complete), not by silence
         self._recognizer: Recognizer | None = None
-        self._engine, self._task = engine, task
+        self._made = recognizer
         self._pending = bytearray()
         self._wake = asyncio.Event()
         self._finish = False
@@ -227,9 +256,8 @@ class _Utterance:
     async def _run(self) -> None:
         hyp: Hypothesis | None = None
         try:
-            rate = self.owner.rate
-            self._recognizer = await asyncio.to_thread(self._engine.recognizer, self._task,
-                                                       rate)
+            # Shielded: a cancelled turn must still get the recogniser back to release it.
+            self._recognizer = await asyncio.shield(self._made)
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -243,6 +271,10 @@ class _Utterance:
                     break
             hyp = await asyncio.to_thread(self._recognizer.finish)
         except asyncio.CancelledError:
+            if self._recognizer is not None:
+                self._recognizer.cancel()
+            else:
+                self._made.add_done_callback(_release)
             raise
         except Exception as exc:  # a model failure is a no-match, never a dead call
             log.warning("speech recognition failed", extra={"error": type(exc).__name__})
