@@ -25,7 +25,7 @@ from media_bridge.server import metadata_for
 from media_bridge.standin import StandInCall
 from media_bridge.voice import VoiceService
 from runtime.convtest import ConversationTest, Line
-from runtime.harness import DEFAULT_TIME, MockServer, _timestamp
+from runtime.harness import DEFAULT_TIME, MockServer, _timestamp, handoff_problem
 
 EXPECT_TIMEOUT_S = 20.0  # a silent caller waits out noinput timers (5 s each) before a reply
 QUIET_S = 0.4  # the caller waits this long after the bot's audio before speaking
@@ -189,22 +189,7 @@ class AudioCaller:
         action = self.service.handoffs.get(call.uuid)
         if action is None:
             return "the switch saw a transfer, but the bot made no hand-off"
-        fields = {f.name: f for f in action.context}
-        for kind, value in line.details:
-            if kind in ("reason", "summary") and value.lower() not in getattr(
-                    action, kind).lower():
-                return f"the handoff {kind} is {getattr(action, kind)!r}"
-            if kind == "priority" and action.priority != value:
-                return f"the handoff priority is {action.priority!r}"
-            if kind == "context":
-                name, want = value
-                if name not in fields:
-                    return f"the handoff context has no {name!r} (it has {sorted(fields)})"
-                if fields[name].value != want:
-                    return f"context {name} is {fields[name].value!r}, not {want!r}"
-            if kind == "sensitive" and not (value in fields and fields[value].sensitive):
-                return f"context {value} is not marked sensitive"
-        return None
+        return handoff_problem(action, line)
 
     def _busy(self) -> bool:
         """The bot is talking or the caller is: an expectation's timeout waits."""

@@ -195,24 +195,7 @@ class Run:
             if not isinstance(action, A.Handoff):
                 continue
             self.read += offset + 1
-            if action.queue != line.value:
-                return f"the bot handed off to {action.queue!r}, not {line.value!r}"
-            fields = {f.name: f for f in action.context}
-            for kind, value in line.details:
-                if kind in ("reason", "summary") and value.lower() not in getattr(
-                        action, kind).lower():
-                    return f"the handoff {kind} is {getattr(action, kind)!r}"
-                if kind == "priority" and action.priority != value:
-                    return f"the handoff priority is {action.priority!r}"
-                if kind == "context":
-                    name, want = value
-                    if name not in fields:
-                        return f"the handoff context has no {name!r} (it has {sorted(fields)})"
-                    if fields[name].value != want:
-                        return f"context {name} is {fields[name].value!r}, not {want!r}"
-                if kind == "sensitive" and not (value in fields and fields[value].sensitive):
-                    return f"context {value} is not marked sensitive"
-            return None
+            return handoff_problem(action, line)
         return "the bot did not hand off" + self._state()
 
     def report(self, line: Line, problem: str) -> str:
@@ -220,6 +203,28 @@ class Run:
         return (f"{self.test.path}:{line.line}: test \"{self.test.name}\" failed\n"
                 f"  expected: {line.text}\n  instead:  {problem}\n  transcript so far:\n"
                 f"{transcript}")
+
+
+def handoff_problem(action: A.Handoff, line: Line) -> str | None:
+    """What differs between a hand-off and a `bot hands off to ...` line with its details."""
+    if action.queue != line.value:
+        return f"the bot handed off to {action.queue!r}, not {line.value!r}"
+    fields = {f.name: f for f in action.context}
+    for kind, value in line.details:
+        if kind in ("reason", "summary") and value.lower() not in getattr(
+                action, kind).lower():
+            return f"the handoff {kind} is {getattr(action, kind)!r}"
+        if kind == "priority" and action.priority != value:
+            return f"the handoff priority is {action.priority!r}"
+        if kind == "context":
+            name, want = value
+            if name not in fields:
+                return f"the handoff context has no {name!r} (it has {sorted(fields)})"
+            if fields[name].value != want:
+                return f"context {name} is {fields[name].value!r}, not {want!r}"
+        if kind == "sensitive" and not (value in fields and fields[value].sensitive):
+            return f"context {value} is not marked sensitive"
+    return None
 
 
 def _timestamp(value: Any) -> float:
