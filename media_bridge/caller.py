@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +30,8 @@ EXPECT_TIMEOUT_S = 20.0  # a silent caller waits out noinput timers (5 s each) b
 QUIET_S = 0.4  # the caller waits this long after the bot's audio before speaking
 KEY_GAP_S = 0.12  # between key presses, as a quick human
 HUMAN_PAUSE_S = 0.3
-HINT_LINES = 3  # the test's next `bot says` lines given to the transcriber
 FIRST_WORDS_S = 2.0  # how long the caller waits for the bot to say something before speaking
+BUSY_LIMIT = 4  # while the bot talks a timeout waits, but never more than this many times
 VOICEMAIL = "Hi, this is a test call. Please call me back when you can. Thank you."
 
 
@@ -112,8 +111,7 @@ class AudioCaller:
             return f"the switch could not start the stream: {reply.strip()}", None
         answering = asyncio.ensure_future(self._answer_beeps())
         try:
-            for i, line in enumerate(self.test.steps):
-                self.ear.hints = _hint_words(self.test.steps[i:])
+            for line in self.test.steps:
                 problem = await self._step(line)
                 if problem is not None:
                     return problem, line
@@ -269,26 +267,16 @@ class AudioCaller:
                 f"  expected: {expected}\n  instead:  {problem}\n  transcript:\n{transcript}")
 
 
-def _hint_words(lines: list[Line]) -> tuple[str, ...]:
-    """The longer words of the next few `bot says` lines, for the transcriber: names such as
-    "Acme" or "Riverstone" are misheard without them. Words, not the sentences: given a whole
-    sentence as its prompt, Whisper tends to write only what comes after it."""
-    out: list[str] = []
-    texts = [str(line.value) for line in lines if line.kind in ("says", "asks")][:HINT_LINES]
-    for text in texts:
-        for word in re.findall(r"[A-Za-z][A-Za-z'-]{3,}", text):
-            if word.lower() not in (w.lower() for w in out):
-                out.append(word)
-    return tuple(out)
-
-
 async def _until(check: Any, timeout_s: float, busy: Any = lambda: False) -> bool:
-    """Wait for `check()`; the timeout counts only the time `busy()` is False."""
-    deadline = time.monotonic() + timeout_s
+    """Wait for `check()`; the timeout counts only the time `busy()` is False, up to
+    BUSY_LIMIT timeouts in all (hold music keeps a queued call busy for ever)."""
+    now = time.monotonic()
+    deadline, limit = now + timeout_s, now + BUSY_LIMIT * timeout_s
     while not check():
-        if busy():
-            deadline = time.monotonic() + timeout_s
-        elif time.monotonic() > deadline:
+        now = time.monotonic()
+        if busy() and now < limit:
+            deadline = now + timeout_s
+        elif now > deadline:
             return False
         await asyncio.sleep(0.02)
     return True

@@ -18,6 +18,7 @@ import numpy as np
 
 from media_bridge.hearing import Match, find, words
 
+BUSY_LIMIT = 4  # a busy line extends a timeout, but never beyond this many timeouts
 GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
 
 
@@ -125,16 +126,18 @@ class Ear:
         """Wait until `text` is heard after the cursor; move the cursor past it. The timeout
         counts quiet time only: while `busy()` (audio playing, the caller talking) it waits."""
         want = words(text)
-        deadline = time.monotonic() + timeout_s
+        now = time.monotonic()
+        deadline, limit = now + timeout_s, now + BUSY_LIMIT * timeout_s
         while True:
             await self.transcribe_closed()
             match = find(want, self.heard(), self.cursor)
             if match is not None:
                 self.cursor = match.end
                 return match
-            if busy() or self.playing():
-                deadline = time.monotonic() + timeout_s
-            elif time.monotonic() > deadline:
+            now = time.monotonic()
+            if (busy() or self.playing()) and now < limit:
+                deadline = now + timeout_s
+            elif now > deadline:
                 return None
             await asyncio.sleep(0.05)
 

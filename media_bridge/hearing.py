@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 MIN_RECALL = 0.7
+LETTER_RATIO = 0.8
 NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
                 "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d")
@@ -47,7 +48,15 @@ def find(expected: list[str], heard: list[str], start: int = 0) -> Match | None:
     need = max(1, int(len(expected) * MIN_RECALL + 0.999))
     span = len(expected) * 3 // 2 + 2
     best: Match | None = None
+    letters = "".join(expected)
     for i in range(start, len(heard)):
+        # Names come out as other words ("Acme Telecom" -> "that me tell a com"): compare the
+        # letters of a stretch of the same length too.
+        stretch = heard[i:i + len(expected) + 2]
+        if stretch and heard[i][:1] == expected[0][:1]:
+            n = _letters_match(letters, stretch)
+            if n:
+                return Match(i, i + n, 1.0)
         if heard[i] not in expected:
             continue
         window = heard[i:i + span]
@@ -59,6 +68,18 @@ def find(expected: list[str], heard: list[str], start: int = 0) -> Match | None:
             if match.recall == 1.0 or best.start < i - span:
                 break
     return best
+
+
+def _letters_match(letters: str, stretch: list[str]) -> int:
+    """How many words of `stretch` spell the expectation's letters best (ratio >= 0.8), or 0."""
+    from difflib import SequenceMatcher
+
+    best, best_n = 0.0, 0
+    for n in range(1, len(stretch) + 1):
+        ratio = SequenceMatcher(None, letters, "".join(stretch[:n])).ratio()
+        if ratio > best:
+            best, best_n = ratio, n
+    return best_n if best >= LETTER_RATIO else 0
 
 
 def _lcs(a: list[str], b: list[str]) -> tuple[int, int]:

@@ -35,3 +35,10 @@ def test_matching_starts_after_the_cursor() -> None:
 def test_words_must_come_in_order_and_close_together() -> None:
     heard = words("press two for billing and later one day the balance")
     assert find(words("press one for balance"), heard) is None
+
+
+def test_a_misheard_name_matches_by_its_letters_without_eating_the_next_sentence() -> None:
+    heard = words("Thanks for calling that, me, tell a com. For your balance, press one.")
+    first = find(words("Thanks for calling Acme Telecom"), heard)
+    assert first is not None and first.end <= heard.index("your") - 1
+    assert find(words("For your balance, press 1"), heard, first.end) is not None
