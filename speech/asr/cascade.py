@@ -9,12 +9,15 @@ At `finish()`:
 
 1. the grammar's answer with a confidence of at least `accept` is taken at once (the open
    engine never runs: most answers to a menu are its phrases, and they cost 20-40 ms);
-2. otherwise the open engine transcribes the utterance. Its text is taken when it contains an
+2. otherwise the open engine transcribes the utterance. When its text holds the grammar's
+   answer, the two agree: that answer, with at least AGREED_CONFIDENCE (Whisper gives correct
+   one-word answers like "Fraud." low confidence). Its text is taken when it contains another
    answer the step knows (a menu phrase, a yes or no) or when it is a longer sentence than the
    grammar's answer (out-of-grammar speech: the runtime's intent matching reads it);
 3. otherwise the grammar's answer is taken when the runtime would accept its confidence
-   (`MIN_SPEECH_CONFIDENCE`), since a grammar hears single expected words on a phone line
-   better than Whisper tiny.en ("balance" -> "Bell one."); failing that, the open engine's text.
+   (`MIN_SPEECH_CONFIDENCE`) and Whisper is less sure of its own text, since a grammar hears
+   single expected words on a phone line better than Whisper tiny.en ("pay" -> "Hey."), while
+   a confidently heard "Hello." is no answer; failing that, the open engine's text.
 
 The answer not chosen is kept in `alternatives`. Partial results and `complete` come from the
 grammar recognizer. Thread-safety is that of the two engines (both allow concurrent
@@ -29,6 +32,8 @@ from runtime.inputs import MIN_SPEECH_CONFIDENCE
 from runtime.normalize import normalize
 from speech.asr.base import AsrEngine, Hypothesis, Recognizer, Task, check_rate
 from speech.asr.text import words_key
+
+AGREED_CONFIDENCE = 0.6  # at least, when the grammar and the open engine agree
 
 
 def _words(text: str) -> str:  # as runtime/inputs.py compares menu phrases
@@ -96,11 +101,20 @@ class CascadeRecognizer:
             self._then.cancel()
             return grammar
         heard = self._then.finish()
+        if grammar.text and knows_answer(self.task, heard.text) and _same_answer(
+                self.task, grammar.text, heard.text):
+            # Two engines that work nothing alike heard the same answer: trust it more than
+            # either (Whisper gives short answers like "Fraud." low confidence).
+            both = 1.0 - (1.0 - grammar.confidence) * (1.0 - heard.confidence)
+            return Hypothesis(text=grammar.text, confidence=max(both, AGREED_CONFIDENCE),
+                              final=True, alternatives=grammar.alternatives,
+                              engine=f"{grammar.engine}={heard.engine}")
         if knows_answer(self.task, heard.text) or (
                 heard.text and len(words_key(heard.text).split())
                 > max(2, len(words_key(grammar.text).split()))):
             return _with_alternative(heard, grammar.text)
-        if grammar.text and grammar.confidence >= MIN_SPEECH_CONFIDENCE:
+        if grammar.text and grammar.confidence >= MIN_SPEECH_CONFIDENCE \
+                and heard.confidence < grammar.confidence:
             return _with_alternative(grammar, heard.text)
         return _with_alternative(heard, grammar.text)
 
@@ -109,6 +123,13 @@ class CascadeRecognizer:
             self._done = True
             self._first.cancel()
             self._then.cancel()
+
+
+def _same_answer(task: Task, grammar_text: str, heard: str) -> bool:
+    """Whether the open engine's text holds the grammar's answer (the same yes or no)."""
+    if task.kind == "yes_no":
+        return normalize("yes_no", grammar_text).value == normalize("yes_no", heard).value
+    return knows_answer(Task(kind="menu", phrases=(grammar_text,)), heard)
 
 
 def _with_alternative(hyp: Hypothesis, other: str) -> Hypothesis:

@@ -10,13 +10,15 @@ How each task is decoded (`WhisperRecognizer.finish`):
 * open questions and menus: greedy or small-beam decoding with an initial prompt listing the
   expected phrases and hints ("Balance, My balance, Pay my bill."): tiny.en misreads single
   words on a phone line ("balance" -> "Bell in.") much less often when it has been told them.
-* digits: decoding restricted to digit words (every vocabulary token but "one".."nine", "zero",
-  "oh", "double", "triple" and the comma is suppressed), so the model writes "two two two one"
-  instead of "2221" and cannot merge repeated digits into a multi-digit token; a beam of 5
-  returns 5 readings and the best one whose digit count fits the task's bounds wins. When no
-  reading fits (the caller said "an agent please"), an unrestricted greedy decode of the same
-  encoder output gives the text, so intent handlers still hear it. The text returned is a
-  plain digit string ("22211100").
+* digits: decoding restricted to digit words (every vocabulary token is suppressed but "one" ..
+  "nine", "zero", "oh", "double", "triple" with a leading space or a capital, the comma and the
+  full stop), so the model writes "two two two one" instead of "2221" and cannot merge repeated
+  digits into one multi-digit token (unrestricted, tiny.en writes "2, 2, 1, 1, 0, 0" for "two
+  two two one one one zero zero"). No prompt: measured, the digit prompts tried made it worse.
+  A beam of 5 returns 5 readings and the best one whose digit count fits the task's bounds
+  wins. When none fits (the caller said "an agent please"), an unrestricted greedy decode of
+  the same encoder output gives the text, so intent handlers still hear it. The text returned
+  is a plain digit string ("22211100").
 
 Confidence: a logistic curve over the chosen reading's average token log-probability (see
 `_confidence`); digits whose count fits none of the bounds get half of it.
@@ -52,7 +54,6 @@ WINDOW_S = 30
 _DIGIT_TOKENS = frozenset({"zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                            "eight", "nine", "double", "triple"})
 _YES_NO_PROMPT = "Yes. No. Yeah. Nope. That's right."
-_DIGITS_PROMPT = "One two three four, five six seven eight, nine oh."
 
 _lock = threading.Lock()
 _models: dict[tuple[str, int, int], Any] = {}
