@@ -89,7 +89,7 @@ def phone_line(pcm: bytes, rate: int, *, out_rate: int = 8000, snr_db: float = 2
 
 
 def silence(ms: int, rate: int) -> bytes:
-    return bytes(rate * 2 * ms // 1000)
+    return bytes(2 * (rate * ms // 1000))  # whole samples, whatever the rate
 
 
 def duration_ms(pcm: bytes, rate: int) -> int:
