@@ -24,7 +24,13 @@ from media_bridge.server import metadata_for
 from media_bridge.standin import StandInCall
 from media_bridge.voice import VoiceService
 from runtime.convtest import ConversationTest, Line
-from runtime.harness import DEFAULT_TIME, MockServer, _timestamp, handoff_problem
+from runtime.harness import (
+    DEFAULT_TIME,
+    MockServer,
+    _timestamp,
+    call_givens,
+    handoff_problem,
+)
 
 EXPECT_TIMEOUT_S = 20.0  # a silent caller waits out noinput timers (5 s each) before a reply
 QUIET_S = 0.4  # the caller waits this long after the bot's audio before speaking
@@ -82,15 +88,7 @@ class AudioCaller:
 
     # ---- the call -------------------------------------------------------------------------------
     async def _play(self, mocks: MockServer) -> tuple[str | None, Line | None]:
-        caller: dict[str, Any] = {}
-        env: dict[str, Any] = {}
-        for name, value in self.test.givens.items():
-            if isinstance(value, tuple) and value[0] == "mock":
-                value = f"{mocks.base}/{value[1]}"
-            if name.startswith("caller."):
-                caller[name[7:]] = value
-            elif name.startswith("env."):
-                env[name[4:]] = value
+        caller, env = call_givens(self.test, mocks.base)
         when = _timestamp(self.test.givens.get("time", DEFAULT_TIME))
         number = str(caller.pop("number", "+15550100"))
         called = str(caller.pop("called", "1000"))

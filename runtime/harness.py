@@ -112,15 +112,7 @@ class Run:
 
     async def play(self) -> str | None:
         """Run the test; None when it passes, else the failure report."""
-        caller: dict[str, Any] = {}
-        env: dict[str, Any] = {}
-        for name, value in self.test.givens.items():
-            if isinstance(value, tuple) and value[0] == "mock":
-                value = f"{self.mocks.base}/{value[1]}"
-            if name.startswith("caller."):
-                caller[name[7:]] = value
-            elif name.startswith("env."):
-                env[name[4:]] = value
+        caller, env = call_givens(self.test, self.mocks.base)
         await self.driver.send(E.CallStarted(
             caller=str(caller.pop("number", "+15550100")), called=str(caller.pop("called", "")),
             language=str(self.test.givens.get("language", "")), variables=caller, env=env))
@@ -203,6 +195,21 @@ class Run:
         return (f"{self.test.path}:{line.line}: test \"{self.test.name}\" failed\n"
                 f"  expected: {line.text}\n  instead:  {problem}\n  transcript so far:\n"
                 f"{transcript}")
+
+
+def call_givens(test: ConversationTest, mocks_base: str) -> tuple[dict[str, Any],
+                                                                   dict[str, Any]]:
+    """A test's `given caller.x` and `given env.x` values, `mock "name"` resolved to its URL."""
+    caller: dict[str, Any] = {}
+    env: dict[str, Any] = {}
+    for name, value in test.givens.items():
+        if isinstance(value, tuple) and value[0] == "mock":
+            value = f"{mocks_base}/{value[1]}"
+        if name.startswith("caller."):
+            caller[name[7:]] = value
+        elif name.startswith("env."):
+            env[name[4:]] = value
+    return caller, env
 
 
 def handoff_problem(action: A.Handoff, line: Line) -> str | None:

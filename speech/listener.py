@@ -40,19 +40,16 @@ class EnginePicker(Protocol):
 
 class SpeechListener:
     def __init__(self, rate: int, post: Callable[[E.Event], None], picker: EnginePicker,
-                 vad: Vad, *, on_turn_end: Callable[[int], None] | None = None,
-                 hints: Callable[[A.Listen], tuple[str, ...]] | None = None) -> None:
+                 vad: Vad, *, hints: Callable[[A.Listen], tuple[str, ...]] | None = None) -> None:
         self.rate = rate
         self.hints = hints  # the bot's words for what the step accepts (speech/vocabulary.py)
         self.post = post
         self.picker = picker
         self.vad = vad
-        self.on_turn_end = on_turn_end  # tests and benches: ms of audio when a turn ended
         self._bytes_per_ms = rate * 2 // 1000
         self._ring = bytearray()
         self._ring_start = 0  # sample index of _ring[0]
         self._samples = 0  # samples pushed since the call started
-        self._listen: A.Listen | None = None
         self._task: Task | None = None
         self._utterance: _Utterance | None = None
         self._draining = False  # an answer ended early: ignore speech until the VAD's end
@@ -96,7 +93,6 @@ class SpeechListener:
         if not action.speech:
             self.stop_listening()
             return
-        self._listen = action
         task = Task.from_listen(action)
         extra = self.hints(action) if self.hints is not None else ()
         if extra:
@@ -108,7 +104,6 @@ class SpeechListener:
             self.vad.reset()  # a new question: the silence before it means nothing
 
     def stop_listening(self) -> None:
-        self._listen = None
         self._task = None
         self._drop_prepared()
         if self._utterance is not None:
@@ -196,8 +191,6 @@ class SpeechListener:
         self._utterance = None
         if self._closed or hyp is None:
             return
-        if self.on_turn_end is not None:
-            self.on_turn_end(self._samples * 1000 // self.rate)
         self.post(E.Speech(text=hyp.text, confidence=hyp.confidence, final=True,
                            alternatives=tuple(hyp.alternatives)))
         if self._task is not None and self._prepared is None:
