@@ -23,9 +23,10 @@ GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
 
 
 class Transcriber(Protocol):
-    def transcribe(self, pcm: bytes, rate: int, hints: tuple[str, ...] = ()) -> str:
-        """Plain text of one utterance of bot audio (called in a worker thread); `hints` are
-        sentences the bot may say (names like "Acme Telecom" are misheard without them)."""
+    def transcribe(self, pcm: bytes, rate: int) -> str:
+        """Plain text of one utterance of bot audio (called in a worker thread). No prompt:
+        Whisper tends to leave out words it was prompted with (hearing.py matches misheard
+        names by their letters instead)."""
         ...
 
 
@@ -46,10 +47,8 @@ class Utterance:
 
 
 class Ear:
-    def __init__(self, transcriber: Transcriber, cache: dict[str, str] | None = None,
-                 hints: tuple[str, ...] = ()) -> None:
+    def __init__(self, transcriber: Transcriber, cache: dict[str, str] | None = None) -> None:
         self.transcriber = transcriber
-        self.hints = hints
         self.cache = cache if cache is not None else {}
         self.utterances: list[Utterance] = []
         self.cursor = 0  # words of `heard()` already matched by expectations
@@ -98,13 +97,11 @@ class Ear:
             if utt.closed and utt.text is None and is_tone(bytes(utt.pcm), utt.rate):
                 utt.text, utt.tone = "(beep)", True
             if utt.closed and utt.text is None:
-                digest = hashlib.sha1(bytes(utt.pcm))
-                digest.update(repr((utt.rate, self.hints)).encode())
-                key = digest.hexdigest()
+                key = hashlib.sha1(bytes(utt.pcm)).hexdigest() + str(utt.rate)
                 text = self.cache.get(key)
                 if text is None:
                     text = await asyncio.to_thread(self.transcriber.transcribe, bytes(utt.pcm),
-                                                   utt.rate, self.hints)
+                                                   utt.rate)
                     self.cache[key] = text
                 utt.text = text
 

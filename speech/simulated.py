@@ -50,9 +50,9 @@ class WhisperTranscriber:
 
         self.engine = WhisperEngine()
 
-    def transcribe(self, pcm: bytes, rate: int, hints: tuple[str, ...] = ()) -> str:
+    def transcribe(self, pcm: bytes, rate: int) -> str:
         from speech.asr.base import Task
 
-        recognizer = self.engine.recognizer(Task(kind="open", hints=hints), rate)
+        recognizer = self.engine.recognizer(Task(kind="open"), rate)
         recognizer.feed(pcm)
         return recognizer.finish().text
