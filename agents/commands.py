@@ -4,7 +4,8 @@ Every command carries `at`, the moment it happened on the router's clock (a time
 between two events has its own moment), so the store records exact times. Instructions go to
 the desktop (`Offer`, `RescindOffer`, `AgentStateChanged`, `WrapUpStarted`) or the switch
 (`Bridge`, `Originate`, `CancelOriginate`, `Announce`, `OfferCallback`, `CallbackScheduled`,
-`ToVoicemail`, `Disconnect`); the rest (`Queued`, `Moved`, `Abandoned`, `Completed`,
+`ToVoicemail`, `Disconnect`); `ConnectFailed` goes to both (the agent's desktop and the
+caller, who waits again); the rest (`Queued`, `Moved`, `Abandoned`, `Completed`,
 `WrapUpEnded`, `CallbackFinished`, `Rejected`) are facts for the store and the supervisor.
 """
 
@@ -84,6 +85,22 @@ class Bridge:
     queue: str = ""
     handoff_id: str = ""
     offer_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectFailed:
+    """The bridge of an accepted call failed (`BridgeFailed`): the call is no longer the
+    agent's; it waits again in its queue with the key it had (or, when the caller is gone too,
+    an `Abandoned` follows). The agent's state change comes next."""
+
+    type: Literal["connect_failed"] = "connect_failed"
+    at: float = 0.0
+    call_id: str = ""
+    queue: str = ""
+    agent: str = ""
+    offer_id: str = ""  # the offer the agent had accepted
+    cause: str = ""  # the switch's word for it (NO_ANSWER...)
+    reason: str = ""  # for people ("Phone did not answer")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,7 +248,7 @@ class WrapUpEnded:
     handle_s: float = 0.0  # talk + wrap-up: a sample for the expected-wait model
 
 
-Command = (AgentStateChanged | Queued | Rejected | Offer | RescindOffer | Bridge | Originate
-           | CancelOriginate | Announce | OfferCallback | CallbackScheduled | CallbackFinished
-           | Moved | ToVoicemail | Disconnect | Abandoned | Completed | WrapUpStarted
-           | WrapUpEnded)
+Command = (AgentStateChanged | Queued | Rejected | Offer | RescindOffer | Bridge | ConnectFailed
+           | Originate | CancelOriginate | Announce | OfferCallback | CallbackScheduled
+           | CallbackFinished | Moved | ToVoicemail | Disconnect | Abandoned | Completed
+           | WrapUpStarted | WrapUpEnded)

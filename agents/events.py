@@ -93,6 +93,24 @@ class HungUp:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BridgeFailed:
+    """The switch could not connect a caller to the agent who accepted them: the agent's phone
+    did not answer, was busy or unregistered, or a command failed. The caller goes back to
+    waiting with the place they had; the agent goes not ready with `reason`, so the call is
+    not rung on a phone that fails again."""
+
+    type: Literal["bridge_failed"] = "bridge_failed"
+    at: float = 0.0
+    call_id: str = ""
+    offer_id: str = ""  # the accepted offer this bridge was for; "" for whichever it was
+    cause: str = ""  # the switch's word for it (NO_ANSWER, USER_BUSY...), for the records
+    reason: str = ""  # for people: the agent's not-ready reason ("Phone did not answer")
+    # The caller is gone too (their stream could not be resumed): the call is abandoned
+    # instead of waiting again.
+    caller_gone: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallbackAccepted:
     """The caller accepted a callback (by key or voice); their leg ends next."""
 
@@ -139,13 +157,13 @@ class Tick:
 
 
 Event = (AgentLoggedIn | AgentReady | AgentNotReady | AgentLoggedOut | AgentDisconnected
-         | OfferAccepted | OfferDeclined | CallQueued | HungUp | CallbackAccepted
+         | OfferAccepted | OfferDeclined | CallQueued | HungUp | BridgeFailed | CallbackAccepted
          | VoicemailChosen | OriginateResult | WrapUpDone | Tick)
 
 EVENT_TYPES: dict[str, type] = {cls.type: cls for cls in (  # type: ignore[attr-defined]
     AgentLoggedIn, AgentReady, AgentNotReady, AgentLoggedOut, AgentDisconnected, OfferAccepted,
-    OfferDeclined, CallQueued, HungUp, CallbackAccepted, VoicemailChosen, OriginateResult,
-    WrapUpDone, Tick)}
+    OfferDeclined, CallQueued, HungUp, BridgeFailed, CallbackAccepted, VoicemailChosen,
+    OriginateResult, WrapUpDone, Tick)}
 
 
 def event_to_json(event: Event) -> dict[str, Any]:

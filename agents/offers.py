@@ -4,6 +4,8 @@ A call has at most one open offer and an agent at most one, by construction: `as
 the call out of its list and the agent out of the available indexes in the same step, and
 every way an offer ends (`connect`, `withdraw`) hands both back. When an offer ends without a
 connection the call goes back in its list with the key it had: the caller keeps their place.
+So does a connected call whose bridge fails (`bridge_failed`): for the router the connection
+never happened, and the agent whose phone failed goes not ready.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def connect(core: Core, offer: OpenOffer) -> None:
     del core.offers[offer.id]
     call, agent = core.calls[offer.call_id], core.agents[offer.agent]
     call.state, call.offer_id, call.answered_at = "connected", None, core.now
+    call.connected_offer = offer.id
     agent.offer_id, agent.call_id = None, call.id
     agent.missed = 0
     agent.handled += 1
@@ -116,6 +119,40 @@ def originate_result(core: Core, ev: E.OriginateResult) -> None:
     call = withdraw(core, offer, "customer_no_answer", ("available", ""),
                     cancel_originate=False)
     call_side.callback_missed(core, call)
+
+
+def bridge_failed(core: Core, ev: E.BridgeFailed) -> None:
+    """The switch could not connect the caller to the agent who accepted. The call waits again
+    with its key (its place), its time in the queue counting on, and prefers other agents; the
+    agent goes not ready (or logs out, if they asked to after this call), so the call is not
+    rung again on a phone that fails."""
+    call = core.calls.get(ev.call_id)
+    if call is None or call.state != "connected" or call.kind != "live":
+        return  # gone, or a callback (its legs are the originate's, see originate_result)
+    if ev.offer_id and ev.offer_id != call.connected_offer:
+        return  # about an earlier attempt: this connection is another one
+    agent = core.agents[call.agent or ""]
+    reason = " ".join(ev.reason.split()) or "Phone could not be connected"
+    core.emit(C.ConnectFailed(at=core.now, call_id=call.id, queue=call.queue, agent=agent.id,
+                              offer_id=call.connected_offer, cause=ev.cause, reason=reason))
+    call.agent, call.connected_offer, call.answered_at = None, "", 0.0
+    call.state = "held"  # until placed again or finished
+    call.tried.add(agent.id)
+    agent.call_id = None
+    agent.handled -= 1  # `fewest_calls` counts calls taken: this one was not
+    after, agent.after = agent.after, None
+    core.set_agent_state(agent, *(after if after and after[0] == "logged_out"
+                                  else ("not_ready", reason)))
+    if ev.caller_gone:
+        core.emit(C.Abandoned(at=core.now, call_id=call.id, queue=call.queue))
+        call_side.finish(core, call)
+        return
+    # Timers that fell due while connected were dropped (announcements, the callback offer):
+    # set the queue's deadlines again, as from now, and tell the caller where they stand.
+    call.epoch += 1
+    call_side.arm(core, call)
+    core.fresh.append(call.id)
+    call_side.place(core, call)
 
 
 def on_deadline(core: Core, d: Deadline) -> None:

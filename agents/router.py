@@ -34,6 +34,7 @@ _EVENTS: dict[str, Callable[[Core, Any], None]] = {
     "offer_accepted": offers.accepted,
     "offer_declined": offers.declined,
     "originate_result": offers.originate_result,
+    "bridge_failed": offers.bridge_failed,
     "call_queued": call_side.queue_call,
     "hung_up": call_side.hung_up,
     "callback_accepted": call_side.callback_accepted,

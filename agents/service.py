@@ -1,7 +1,8 @@
 """`AgentService`: the router, the store, a clock and the switch, driven as one.
 
 The runtime hands calls over (`handoff`), agents' desktops and supervisors act (`set_state`,
-`accept`, `decline`, `wrap_up`...), the switch reports (`hung_up`, `originate_result`...).
+`accept`, `decline`, `wrap_up`...), the switch reports (`hung_up`, `bridge_failed`,
+`originate_result`...).
 Each becomes one router event at the clock's time: `Router.handle`, then `Store.record` in one
 transaction, then the commands are carried out: pushed to the right desktops (offers with their
 screen pop, state changes, wrap-up) and queued for the switch (bridge on accept, originate a
@@ -23,6 +24,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from agents import commands as C
@@ -31,7 +33,15 @@ from agents.router import Router
 from agents.screen import screen_pop
 from agents.store import Store, day_window
 from agents.store.kpis import Kpis
-from agents.switch import BridgeRequest, OriginateRequest, Switch, SwitchError
+from agents.switch import (
+    BridgeRequest,
+    CallerGone,
+    OriginateRequest,
+    Switch,
+    SwitchError,
+    clean_cause,
+    failure_reason,
+)
 from agents.users import User, Users
 from runtime.actions import Handoff
 
@@ -273,6 +283,17 @@ class AgentService:
                                         endpoint=desk.user.endpoint, queue=c.queue,
                                         handoff_id=c.handoff_id, offer_id=c.offer_id)
                 self._job(lambda: self._bridge(request))
+        elif isinstance(c, C.ConnectFailed):
+            desk = self._desk(c.agent)
+            if desk is not None and desk.call and desk.call["call_id"] == c.call_id:
+                desk.call = desk.screen = None
+                self._push(desk, {"type": "call_failed", "call_id": c.call_id,
+                                  "reason": c.reason,
+                                  "text": f"The call could not be put through to your phone "
+                                          f"({c.reason}). The caller is back in the queue "
+                                          "and keeps their place; you are not ready until "
+                                          "you go available."})
+            self._job(lambda: self.switch.tell_caller(c))
         elif isinstance(c, C.CallbackFinished) and c.kept:
             agent = next((a for a, d in self.desks.items()
                           if d.offer and d.offer["call_id"] == c.call_id), "")
@@ -331,15 +352,29 @@ class AgentService:
     async def _bridge(self, request: BridgeRequest) -> None:
         try:
             await self.switch.bridge(request)
-        except Exception as exc:
-            # The caller cannot reach the agent: the call ends as far as the queue goes, and
-            # the agent is told why and wraps it up.
-            log.error("bridge failed for call %s: %s", request.call_id, exc)
-            desk = self._desk(request.agent)
-            if desk is not None:
-                self._push(desk, {"type": "notice", "level": "error",
-                                  "text": f"The caller could not be connected ({exc})."})
+        except CallerGone as exc:
+            # Nobody to put back in the queue: the call ends (wrap-up follows).
+            log.warning("bridge failed for call %s, the caller is gone: %s", request.call_id,
+                        exc)
+            self._notice(request.agent, f"The caller could not be connected ({exc}).")
             self.hung_up(request.call_id)
+        except Exception as exc:
+            # The switch says the caller still waits (a command failed before the transfer
+            # took effect): back to the queue in their place, and the agent goes not ready.
+            # Anything but a SwitchError is a bug of the switch: the same, with its trace (a
+            # caller who is in fact gone is found out at the next offer's bridge).
+            if isinstance(exc, SwitchError):
+                log.warning("bridge failed for call %s: %s", request.call_id, exc)
+            else:
+                log.exception("bridge failed for call %s", request.call_id)
+            self._notice(request.agent, f"The caller could not be connected ({exc}).")
+            self.bridge_failed(request.call_id, "", offer_id=request.offer_id,
+                               reason="Phone could not be connected")
+
+    def _notice(self, agent: str, text: str, level: str = "error") -> None:
+        desk = self._desk(agent)
+        if desk is not None:
+            self._push(desk, {"type": "notice", "level": level, "text": text})
 
     def _job(self, job: Callable[[], Any]) -> None:
         self._jobs.put_nowait(job)
@@ -414,6 +449,16 @@ class AgentService:
 
     def hung_up(self, call_id: str) -> None:
         self.step(E.HungUp(at=self.clock.now(), call_id=call_id))
+
+    def bridge_failed(self, call_id: str, cause: str = "", *, offer_id: str = "",
+                      reason: str = "", caller_gone: bool = False) -> None:
+        """The switch could not connect `call_id` to the agent who accepted it (`cause`: its
+        word, NO_ANSWER, USER_BUSY...); the caller waits again unless `caller_gone`. `offer_id`
+        names the accepted offer, so a late report about an earlier attempt changes nothing."""
+        cause = clean_cause(cause)
+        reason = (reason or failure_reason(cause))[:MAX_REASON]
+        self.step(E.BridgeFailed(at=self.clock.now(), call_id=call_id, offer_id=offer_id,
+                                 cause=cause, reason=reason, caller_gone=caller_gone))
 
     def originate_result(self, offer_id: str, answered: bool) -> None:
         self.step(E.OriginateResult(at=self.clock.now(), offer_id=offer_id, answered=answered))
@@ -553,6 +598,90 @@ class AgentService:
         for conn in list(desk.connections if desk else ()) + [
                 c for c in self.supervisors if c.user.id == user.id]:
             conn.close()
+
+    # --- voicemails --------------------------------------------------------------------------
+
+    def voicemail_left(self, call_id: str, path: Path, duration_s: float) -> int | None:
+        """A waiting caller left a voicemail (`EslSwitch`; `path`: the WAV on this host): it
+        is recorded with its hand-off, and the screens that may list it are told. Returns its
+        id (None if it could not be recorded; the file stays where it is)."""
+        try:
+            voicemail_id = self.store.add_voicemail(call_id, path, duration_s,
+                                                    self.clock.now())
+        except sqlite3.Error:
+            log.exception("could not record a voicemail (call %s)", call_id)
+            return None
+        stored = self.store.voicemail(voicemail_id)
+        if stored is not None:
+            self._voicemails_changed(stored["queue"])
+        return voicemail_id
+
+    def voicemail_queues(self, user: User) -> list[str] | None:
+        """The queues whose voicemails `user` may see: a supervisor every one (None), an
+        agent those their skills admit them to."""
+        if user.role == "supervisor":
+            return None
+        return [name for name, spec in self.router.queues.items() if spec.admits(user.skills)]
+
+    def voicemails_for(self, user: User) -> list[dict[str, Any]]:
+        """The voicemails `user` may see (open ones first, then newest), as their screen
+        shows them: sensitive values scrubbed from the hand-off's texts as on a screen pop."""
+        return [self._voicemail_view(user, row)
+                for row in self.store.voicemails(self.voicemail_queues(user))]
+
+    def voicemail_file(self, user: User, voicemail_id: int) -> Path:
+        """The recording of a voicemail `user` may see: only a file the store knows, and only
+        a WAV."""
+        row = self._visible_voicemail(user, voicemail_id)
+        path = Path(row["path"]).resolve()
+        if not path.is_absolute() or path.suffix.lower() != ".wav" or not path.is_file():
+            raise ServiceError(404, "The recording of this voicemail is no longer on the "
+                               "server.")
+        return path
+
+    def mark_voicemail(self, user: User, voicemail_id: int, handled: bool) -> dict[str, Any]:
+        """Handled by `user` (or open again): everyone who lists it sees the change."""
+        row = self._visible_voicemail(user, voicemail_id)
+        self.store.set_voicemail_handled(voicemail_id, user.id if handled else None,
+                                         self.clock.now())
+        self._voicemails_changed(row["queue"])
+        changed = self.store.voicemail(voicemail_id)
+        assert changed is not None
+        return self._voicemail_view(user, changed)
+
+    def _visible_voicemail(self, user: User, voicemail_id: int) -> dict[str, Any]:
+        row = self.store.voicemail(voicemail_id)
+        if row is None:
+            raise ServiceError(404, "No such voicemail.")
+        queues = self.voicemail_queues(user)
+        if queues is not None and row["queue"] not in queues:
+            raise ServiceError(403, "This voicemail was left in a queue you do not serve.")
+        return row
+
+    def _voicemail_view(self, user: User, row: dict[str, Any]) -> dict[str, Any]:
+        stored = self.store.handoff(row["call_id"], reveal=True)
+        pop = (screen_pop(stored, reveal=self.may_reveal(user), now=self.clock.now())
+               if stored is not None else None)
+        handler = self.users.get(row["handled_by"]) if row["handled_by"] else None
+        return {
+            "id": row["id"], "call_id": row["call_id"], "queue": row["queue"],
+            "left_at": row["left_at"], "duration_s": row["duration_s"],
+            "caller": {"number": row["caller_number"],
+                       "name": pop["caller"]["name"] if pop else ""},
+            "reason": pop["reason"] if pop else "", "summary": pop["summary"] if pop else "",
+            "handled_at": row["handled_at"],
+            "handled_by": ({"id": handler.id, "name": handler.name} if handler
+                           else {"id": row["handled_by"], "name": row["handled_by"]}
+                           if row["handled_by"] else None),
+            "audio": f"/api/voicemails/{row['id']}/audio"}
+
+    def _voicemails_changed(self, queue: str) -> None:
+        message = {"type": "voicemails", "queue": queue}
+        for conn in self.supervisors:
+            conn.push(message)
+        for desk in self.desks.values():
+            if desk.connections and queue in (self.voicemail_queues(desk.user) or ()):
+                self._push(desk, message)
 
     # --- supervisors ------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ class Call:
     epoch: int = 0  # bumped on every queue entry or kind change: older deadlines are stale
     offer_id: str | None = None
     agent: str | None = None
+    connected_offer: str = ""  # the accepted offer while connected: tells a stale failure apart
     tried: set[str] = field(default_factory=set)  # agents who let an offer of it go
     visited: list[str] = field(default_factory=list)  # queues, so overflow never loops
     callback_offered: bool = False

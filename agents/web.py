@@ -5,6 +5,9 @@ assets). The API is JSON: a sign-in sets an HttpOnly, SameSite=Strict session co
 `Authorization: Bearer TOKEN`); each signed-in screen opens one WebSocket (`/api/ws`) and
 receives pushes (offers with their screen pop, state changes, wrap-up; supervisors get
 snapshots); actions are REST calls. Every error is `{"error": "text for the person"}`.
+Voicemails are listed per viewer and their recordings served by id (the file the store has,
+never a path from the request). `secure_cookies` marks the session cookie Secure, for a
+desktop behind an HTTPS proxy.
 
 Cross-site requests are refused: state-changing calls must be JSON (a form cannot send it)
 and a request with an `Origin` header (every WebSocket) must come from this host.
@@ -60,6 +63,9 @@ def make_app(service: AgentService, dist: Path = DEFAULT_DIST, *,
     r.add_post("/api/call/end", _end_call)
     r.add_post("/api/wrap-up", _wrap_up)
     r.add_get("/api/calls/{call_id}", _call)
+    r.add_get("/api/voicemails", _voicemails)
+    r.add_get(r"/api/voicemails/{voicemail_id:\d{1,12}}/audio", _voicemail_audio)
+    r.add_post(r"/api/voicemails/{voicemail_id:\d{1,12}}/handled", _voicemail_handled)
     r.add_get("/api/supervisor/snapshot", _snapshot)
     r.add_post("/api/supervisor/agents/{agent_id}/state", _supervisor_state)
     app.on_startup.append(_startup)
@@ -309,6 +315,34 @@ async def _call(request: web.Request) -> web.StreamResponse:
     if screen is None:
         raise ServiceError(404, "No such call.")
     return web.json_response(screen)
+
+
+# --- voicemails ----------------------------------------------------------------------------
+
+async def _voicemails(request: web.Request) -> web.StreamResponse:
+    """The voicemails the signed-in user may see: a supervisor's all, an agent's queues'."""
+    user = _user(request)
+    return web.json_response({"voicemails": request.app[SERVICE].voicemails_for(user)})
+
+
+async def _voicemail_audio(request: web.Request) -> web.StreamResponse:
+    """A voicemail's recording, by its id: the file the store has for it, nothing else."""
+    user = _user(request)
+    path = request.app[SERVICE].voicemail_file(user, int(request.match_info["voicemail_id"]))
+    return web.FileResponse(path, headers={
+        "Content-Type": "audio/wav", "Cache-Control": "no-store",
+        "Content-Disposition": f'inline; filename="voicemail-'
+                               f'{request.match_info["voicemail_id"]}.wav"'})
+
+
+async def _voicemail_handled(request: web.Request) -> web.StreamResponse:
+    user = _user(request)
+    handled = (await _body(request)).get("handled", True)
+    if not isinstance(handled, bool):
+        raise ServiceError(400, "`handled` must be true or false.")
+    voicemail = request.app[SERVICE].mark_voicemail(
+        user, int(request.match_info["voicemail_id"]), handled)
+    return web.json_response({"voicemail": voicemail})
 
 
 # --- supervisors ---------------------------------------------------------------------------

@@ -8,12 +8,18 @@
   hold chime and the router's announcements (position, expected wait, the callback offer),
   synthesised with the bot's voice and played through the call's `MediaChannel` like prompts.
   Keys still work: the callback key (1) accepts a callback once it was offered, the voicemail
-  key (2) leaves a message where the queue ends in voicemail. A hang-up while waiting is
+  key (2) leaves a message where the queue ends in voicemail (recorded with the service,
+  `voicemail_left`, for the desktop to list and play). A hang-up while waiting is
   `AgentService.hung_up` (abandoned).
 - the **switch** (`agents.switch.Switch`) the service drives:
-  - `bridge`: stop the call's audio stream, `uuid_setvar_multi` the hand-off's variables
-    (`BridgeRequest.variables()`), then `uuid_transfer <uuid> bridge:<endpoint> inline`; the
-    caller's `CHANNEL_HANGUP_COMPLETE` later ends the agent's call (`hung_up`).
+  - `bridge`: pause the call's audio stream, `uuid_setvar_multi` the hand-off's variables
+    (`BridgeRequest.variables()`) with `hangup_after_bridge=true` and `continue_on_fail=true`,
+    then `uuid_transfer <uuid> bridge:<endpoint>,park inline`; the caller's
+    `CHANNEL_HANGUP_COMPLETE` later ends the agent's call (`hung_up`). When the agent's phone
+    does not take the call, the inline dialplan goes on to `park`: `CHANNEL_PARK` on the caller
+    before any `CHANNEL_BRIDGE` means the bridge failed (`variable_originate_disposition` says
+    why). The stream is resumed, the caller waits again where they were (hold audio, keys) and
+    the service hears `bridge_failed`; a command that fails during `bridge` does the same.
   - `originate` (callbacks): `bgapi originate {vars}<agent endpoint> &bridge(<customer>)`,
     the agent's phone first; `CHANNEL_BRIDGE` on that leg means the customer answered
     (`originate_result(answered=True)`), its hang-up before that means nobody did.
@@ -36,11 +42,21 @@ import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from agents import commands as C
 from agents.screen import last_intent
-from agents.switch import BridgeRequest, CallerCommand, OriginateRequest, SwitchError
+from agents.switch import (
+    BridgeRequest,
+    CallerCommand,
+    CallerGone,
+    OriginateRequest,
+    SwitchError,
+    clean_cause,
+)
 from media_bridge import esl_codec as codec
 from media_bridge.channel import HANGUP_CAUSE_FAILED
 from media_bridge.esl import EVENTS, ApiReply, EslClient, EslUnavailable
@@ -56,9 +72,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("voxflow.agents.switch")
 
-# The Event Socket subscription queue mode needs: CHANNEL_BRIDGE tells that a callback's
-# customer answered (plain events first; the CUSTOM subclasses follow, see esl.py).
-ESL_EVENTS = (*EVENTS, "CHANNEL_BRIDGE")
+# The Event Socket subscription queue mode needs (plain events first; the CUSTOM subclasses
+# follow, see esl.py): CHANNEL_BRIDGE tells that a callback's customer answered, or that a
+# caller reached the agent's phone; CHANNEL_PARK before it, that the bridge failed.
+ESL_EVENTS = (*EVENTS, "CHANNEL_BRIDGE", "CHANNEL_PARK")
+# Set on the caller's channel with the hand-off's variables before the transfer: when the
+# agent hangs up the caller's leg ends (the `park` after the bridge is for failures only), and
+# a failed bridge goes on to that `park` instead of hanging the caller up.
+BRIDGE_VARIABLES = {"hangup_after_bridge": "true", "continue_on_fail": "true"}
 
 WORD_RE = re.compile(r"[^\s'\"\\]+")  # one argument of an api command line
 VALUE_RE = re.compile(r"[A-Za-z0-9_.:@/+-]*")  # a channel variable inside {...}
@@ -149,24 +170,29 @@ class EslSwitch:
         destination = inline_bridge(request.endpoint)
         call = self.waiting.get(call_id)
         if call is None or call.state != "queued":
-            raise SwitchError("the caller is no longer waiting on this media bridge")
-        leg = Leg(uuid=call_id, call_id=call_id, kind="bridge")
+            raise CallerGone("the caller is no longer waiting on this media bridge")
+        leg = Leg(uuid=call_id, call_id=call_id, kind="bridge", offer_id=request.offer_id,
+                  queued=call)
         self.legs[call_id] = leg
         call.leave_for_agent(lambda event: self._leg_event(leg, event))
+        paused = False
         try:
-            # The stream first: mod_audio_stream's media bug would otherwise go along with the
-            # transfer and stream the agent's conversation to the bot.
-            await self._ok(codec.uuid_audio_stream_stop(call_id),
-                           "stop the call's audio stream")
-            await self._ok(codec.uuid_setvar_multi(call_id, request.variables()),
+            # The stream first: its media bug goes along with the transfer. Paused, it sends
+            # nothing of the agent's conversation to the bot, and stays open: a failed bridge
+            # resumes it and the caller waits again on the same socket.
+            await self._ok(codec.uuid_audio_stream_pause(call_id),
+                           "pause the call's audio stream")
+            paused = True
+            await self._ok(codec.uuid_setvar_multi(call_id, {**request.variables(),
+                                                             **BRIDGE_VARIABLES}),
                            "set the hand-off's channel variables")
             await self._ok(f"uuid_transfer {call_id} {destination} inline",
                            f"transfer the caller to {request.endpoint}")
-        except SwitchError:
-            leg.done = True  # the service ends the call itself and tells the agent why
-            self.legs.pop(call_id, None)
-            await self._kill_quietly(call_id, HANGUP_CAUSE_FAILED)
-            raise
+        except SwitchError as exc:
+            # The transfer did not happen: the caller is still parked on their stream.
+            if await self._back_to_queue(leg, resume=paused):
+                raise  # the service puts the call back in the queue and tells the agent
+            raise CallerGone(f"{exc}; the caller is gone") from None
         log.info("caller transferred to an agent", extra={"call": call_id,
                                                           "agent": request.agent})
 
@@ -256,10 +282,57 @@ class EslSwitch:
                 leg.answered = True
                 if not leg.cancelled:
                     self._service().originate_result(leg.offer_id, True)
+        elif event.name == "CHANNEL_PARK":
+            if leg.kind == "bridge" and not leg.bridged and not leg.done and not leg.failing:
+                # The inline dialplan reached the `park` after the bridge: it failed.
+                leg.failing = True
+                self.spawn(self._bridge_failed(
+                    leg, event.get("variable_originate_disposition")))
         elif event.name == "CHANNEL_HANGUP_COMPLETE":
+            leg.hung_up = True
             if self.esl is not None:
                 self.esl.unwatch(leg.uuid)
-            self._leg_ended(leg)
+            if leg.queued is not None:
+                leg.queued.bridge.esl_successor = None  # nothing more to pass on
+            if not leg.failing:  # a failing bridge reports the hang-up itself
+                self._leg_ended(leg)
+
+    async def _bridge_failed(self, leg: Leg, cause: str) -> None:
+        """The agent's phone did not take the call (NO_ANSWER, USER_BUSY...): the caller
+        waits again, in their place, or (gone meanwhile, or their stream would not resume)
+        the call is abandoned; either way the agent goes not ready (`bridge_failed`)."""
+        cause = clean_cause(cause)
+        back = await self._back_to_queue(leg)
+        log.info("bridge to the agent failed", extra={"call": leg.call_id, "cause": cause,
+                                                      "requeued": back})
+        self._service().bridge_failed(leg.call_id, cause, offer_id=leg.offer_id,
+                                      caller_gone=not back)
+
+    async def _back_to_queue(self, leg: Leg, resume: bool = True) -> bool:
+        """After a failed bridge: resume the caller's stream and put them back in the queue
+        (hold audio, keys, their events ours again). False when they cannot wait: they hung
+        up, their socket closed, or the stream would not resume (then their leg is hung up,
+        rather than left parked in silence)."""
+        leg.done = True
+        self._forget(leg)
+        call = leg.queued
+        if call is None:
+            return False
+        able = call.state == "bridging" and not leg.hung_up
+        if able and resume:
+            try:
+                await self._ok(codec.uuid_audio_stream_resume(leg.uuid),
+                               "resume the caller's audio stream")
+            except SwitchError as exc:
+                log.warning("the caller cannot wait again: %s", exc, extra={"call": leg.uuid})
+                able = False
+        if able and call.state == "bridging" and not leg.hung_up:  # not gone meanwhile
+            call.back_in_queue()
+            return True
+        call.bridge.esl_successor = None  # the bridge sees its own end
+        if not leg.hung_up:
+            await self._kill_quietly(leg.uuid, HANGUP_CAUSE_FAILED)
+        return False
 
     def _leg_ended(self, leg: Leg) -> None:
         if leg.done:
@@ -327,9 +400,12 @@ class Leg:
     call_id: str
     kind: str  # bridge | callback
     offer_id: str = ""
+    queued: QueuedCall | None = None  # bridge: the caller's place in the queue, to go back to
     bridged: bool = False
     answered: bool = False  # callback: the customer answered
     cancelled: bool = False
+    failing: bool = False  # bridge: it failed; the caller is being put back in the queue
+    hung_up: bool = False
     done: bool = False
 
 
@@ -345,7 +421,8 @@ class QueuedCall:
     """A caller waiting for a person on their own socket: hold audio, announcements, keys.
 
     state: queued (hold audio, keys work) -> leaving (a last message, then the leg ends:
-    callback scheduled, voicemail, disconnect) | bridging (gone to an agent) | gone."""
+    callback scheduled, voicemail, disconnect) | bridging (gone to an agent; back to queued
+    when the bridge fails) | gone."""
 
     switch: EslSwitch
     bridge: CallBridge
@@ -423,6 +500,9 @@ class QueuedCall:
             self._leave()
             self.say("We're sorry, no one is free to take your call right now. Please call "
                      "again later. Goodbye.", then=self._end)
+        elif isinstance(command, C.ConnectFailed):
+            self.say("We're sorry, we couldn't connect you just then. Please stay on the "
+                     "line: you keep your place.")
 
     def say(self, text: str, then: Callable[[], None] | None = None) -> None:
         """Synthesise `text` (in order with what was said before) and play it next."""
@@ -533,6 +613,18 @@ class QueuedCall:
         if self._playing and self.bridge.channel is not None:
             self.bridge.channel.stop_playback()
 
+    def back_in_queue(self) -> None:
+        """The bridge to the agent failed and the stream is resumed: the caller waits again
+        (hold audio, keys), their channel's events ours again. What the router says next
+        (an apology, their position, the next agent) comes through `tell`."""
+        self.state = "queued"
+        self._epoch += 1
+        self.bridge.esl_successor = None
+        self.switch.waiting[self.uuid] = self
+        self._messages.clear()
+        self._playing, self._playing_hold, self._then = "", False, None
+        self._next()
+
     def _can_record(self) -> bool:
         channel = self.bridge.channel
         return channel is not None and hasattr(channel.speech, "record")
@@ -549,6 +641,10 @@ class QueuedCall:
             self.switch.voicemails[self.uuid] = event.uri
             log.info("voicemail left", extra={"call": self.uuid,
                                               "seconds": event.duration_ms / 1000})
+            path = file_path(event.uri)
+            service = self.switch.service
+            if path is not None and service is not None:
+                service.voicemail_left(self.uuid, path, event.duration_ms / 1000)
         if self.state == "leaving":
             self.say("Thank you. Goodbye." if event.ok else "We didn't hear a message. "
                      "Goodbye.", then=self._end)
@@ -584,6 +680,15 @@ def _ending(number: str) -> str:
     return f"the number ending {say_as('digits', digits[-4:])}"
 
 
+def file_path(uri: str) -> Path | None:
+    """The local file a `file://` URI (a recording's, from `MediaChannel`) names; None for
+    anything else."""
+    parts = urlsplit(uri)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return Path(url2pathname(parts.path))
+
+
 # ---- command arguments --------------------------------------------------------------------------
 
 def _word(value: str, what: str) -> str:
@@ -593,15 +698,18 @@ def _word(value: str, what: str) -> str:
 
 
 def inline_bridge(endpoint: str) -> str:
-    """The inline dialplan that bridges to `endpoint`: `bridge:<endpoint>`. A comma separates
-    inline applications, so an endpoint with commas (`{a=b,c=d}user/1001`, two phones at
-    once) takes the delimiter form `m:^:bridge:<endpoint>`."""
+    """The inline dialplan that bridges to `endpoint`, then parks: `bridge:<endpoint>,park`
+    (with `continue_on_fail`, a bridge that fails goes on to `park`, where the caller waits
+    again). A comma separates inline applications, so an endpoint with commas
+    (`{a=b,c=d}user/1001`, two phones at once) takes the delimiter form
+    `m:^:bridge:<endpoint>^park`."""
     _word(endpoint, "the agent's endpoint")
     if "," not in endpoint:
-        return f"bridge:{endpoint}"
+        return f"bridge:{endpoint},park"
     if "^" in endpoint:
-        raise SwitchError(f"the agent's endpoint {endpoint!r} has both ',' and '^'")
-    return f"m:^:bridge:{endpoint}"
+        raise SwitchError(f"the agent's endpoint {endpoint!r} has both ',' and '^'; "
+                          "use one of them, or give the agent another endpoint")
+    return f"m:^:bridge:{endpoint}^park"
 
 
 def _channel_variables(variables: dict[str, str]) -> str:
@@ -639,8 +747,6 @@ def agent_service_for(bot: Any, db: Any, *, settings: LinkSettings | None = None
                       config: Any = None) -> AgentService:
     """An `AgentService` routing `bot`'s queues, its records in the SQLite file `db`, with an
     (unattached) `EslSwitch`: pass it to `VoiceService(..., agents=...)`."""
-    from pathlib import Path
-
     from agents.queues import specs_from_program
     from agents.router import Router
     from agents.service import AgentService
@@ -653,15 +759,19 @@ def agent_service_for(bot: Any, db: Any, *, settings: LinkSettings | None = None
 
 
 async def start_agents_web(service: AgentService, host: str, port: int,
-                           dist: Any = None) -> tuple[Any, str]:
+                           dist: Any = None, *, secure_cookies: bool = False
+                           ) -> tuple[Any, str]:
     """The agent desktop and supervisor view (agents/web.py) on HOST:PORT, in this process and
-    loop; returns (runner, base URL). `await runner.cleanup()` stops it and closes the service."""
+    loop; returns (runner, base URL). `await runner.cleanup()` stops it and closes the service.
+    `secure_cookies` marks the session cookie Secure: for a desktop served through an HTTPS
+    proxy (browsers then send it over HTTPS only)."""
     from aiohttp import web
 
     from agents.web import DEFAULT_DIST, make_app
 
-    runner = web.AppRunner(make_app(service, dist or DEFAULT_DIST), access_log=None,
-                           handle_signals=False)
+    runner = web.AppRunner(make_app(service, dist or DEFAULT_DIST,
+                                    secure_cookies=secure_cookies),
+                           access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

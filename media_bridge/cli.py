@@ -37,6 +37,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--callback-dial", default="sofia/gateway/voxflow/{number}",
                    metavar="TEMPLATE", help="with --agents: the dial string of a callback "
                    "customer, {number} their number (default sofia/gateway/voxflow/{number})")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="with --agents: mark the desktop's session cookie Secure (serve it "
+                        "through an HTTPS proxy; browsers then send it over HTTPS only)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("call", help="place test calls through the real audio path "
                                     "(a stand-in switch, piper callers, real ASR/TTS)")
@@ -81,7 +84,8 @@ async def _start_agents(args: argparse.Namespace, service: Any) -> Any:
     from media_bridge.agent_link import start_agents_web
 
     host, port = _hostport(args.agents, "--agents")
-    runner, url = await start_agents_web(service, host, port)
+    runner, url = await start_agents_web(service, host, port, secure_cookies=getattr(
+        args, "secure_cookies", False))
     print(f"agent desktop: {url}/  supervisor: {url}/supervisor.html", flush=True)
     return runner
 

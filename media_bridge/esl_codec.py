@@ -232,6 +232,15 @@ def uuid_audio_stream_stop(uuid: str, text: str = "") -> str:
                     + ([_token(text, "stop text")] if text else []))
 
 
+def uuid_audio_stream_pause(uuid: str) -> str:
+    """`pause`: the module stops sending frames; the WebSocket stays open (`resume` goes on)."""
+    return f"uuid_audio_stream {_token(uuid, 'uuid')} pause"
+
+
+def uuid_audio_stream_resume(uuid: str) -> str:
+    return f"uuid_audio_stream {_token(uuid, 'uuid')} resume"
+
+
 def uuid_broadcast(uuid: str, path: str, leg: str = "aleg") -> str:
     return f"uuid_broadcast {_token(uuid, 'uuid')} {_token(path, 'the file')} {leg}"
 

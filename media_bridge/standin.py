@@ -9,10 +9,14 @@ The ESL face: `auth` (then `-ERR invalid` and a disconnect notice for a wrong pa
 values, every channel variable included. Calls are simulated: DTMF (RTP or APP), hang-up,
 `uuid_broadcast` playback (PLAYBACK_START ~200 ms later, PLAYBACK_STOP done|break, broadcasts
 queued), transfers (to the XML dialplan, or `inline`: `bridge:<endpoint>` "rings" the agent and
-fires CHANNEL_BRIDGE), channel variables, `originate {vars}<endpoint> &bridge(<dial string>)`
-(the originated leg is a call of its own: answered, then CHANNEL_BRIDGE when the far end
-answers; `no_answer` names dial strings that ring out) and `bgapi <command>` as an API command
-(`+OK Job-UUID: ...`, then BACKGROUND_JOB). `flavour` picks the module build: "community" (files
+fires CHANNEL_BRIDGE; a bridge that fails sets `originate_disposition` and, with
+`continue_on_fail`, goes on to the next application, else hangs the caller up with its cause;
+`park` fires CHANNEL_PARK; `hangup_after_bridge` decides what the caller does when the agent
+hangs up), channel variables, `originate {vars}<endpoint> &bridge(<dial string>)` (the
+originated leg is a call of its own: answered, then CHANNEL_BRIDGE when the far end answers;
+`no_answer` names dial strings that ring out for `ring_s`, `refuse` those that fail at once
+with a cause such as USER_BUSY) and `bgapi <command>` as an API command (`+OK Job-UUID: ...`,
+then BACKGROUND_JOB). `flavour` picks the module build: "community" (files
 and `::play`), "cloudfieldcz" (binary injection, `clearAudio`) or "pr118" (`streamAudio`
 injection, `"clear": true`).
 """
@@ -87,6 +91,8 @@ class StandInCall:
         self.transferred_to: tuple[str, str, str] | None = None
         self.inline: list[tuple[str, str]] = []  # (application, argument) of inline transfers
         self.bridged_to = ""  # the dial string this channel was bridged to
+        self.parked = 0  # times an inline `park` parked it
+        self._after_bridge: list[tuple[str, str]] = []  # inline applications after the bridge
         self.hangup_cause = ""
         self.playing = False
         self.broadcasts: list[tuple[str, str]] = []  # (file, "done" | "break")
@@ -130,6 +136,19 @@ class StandInCall:
         for path in self.temp_files:  # the module deletes its files at hang-up
             path.unlink(missing_ok=True)
         self.switch.calls.pop(self.uuid, None)
+
+    async def far_end_hangs_up(self) -> None:
+        """The agent this channel is bridged to hangs up: with `hangup_after_bridge` the caller
+        hangs up too, else the rest of the inline dialplan runs (a `park` would keep them)."""
+        if self.hung_up or not self.bridged_to:
+            return
+        self.bridged_to = ""
+        self.switch.fire("CHANNEL_UNBRIDGE", self, [])
+        if _true(self.variables.get("hangup_after_bridge", "")):
+            await self.hang_up("NORMAL_CLEARING")
+        else:
+            rest, self._after_bridge = self._after_bridge, []
+            await self.switch._run_inline(self, rest)
 
     # ---- what the caller hears -------------------------------------------------------------------
     def inject(self, pcm: bytes, rate: int) -> None:
@@ -207,9 +226,12 @@ class StandInSwitch:
         self.core_uuid = str(uuidlib.uuid4())
         self.calls: dict[str, StandInCall] = {}
         self.api_log: list[str] = []  # the api commands received, for assertions
-        # Dial strings (an agent's endpoint, a customer's number) that ring out unanswered.
+        # Dial strings (an agent's endpoint, a customer's number) that ring out unanswered, and
+        # those that fail at once with a cause (USER_BUSY, CALL_REJECTED, USER_NOT_REGISTERED).
         self.no_answer: set[str] = set()
+        self.refuse: dict[str, str] = {}
         self.ring_s = 0.05  # how long a dial string rings before it answers (or gives up)
+        self.ring_until: asyncio.Event | None = None  # tests: ring until it is set, not ring_s
         self.originated: list[StandInCall] = []  # legs placed by `originate`
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -459,22 +481,44 @@ class StandInSwitch:
 
     async def _run_inline(self, call: StandInCall, apps: list[tuple[str, str]]) -> None:
         """The inline dialplan's applications in order; when they are done the channel hangs
-        up, as at the end of any dialplan."""
-        for app, arg in apps:
+        up, as at the end of any dialplan. A failed `bridge` sets `originate_disposition` to
+        its cause; with `continue_on_fail` (true, or a list of causes that has it) the next
+        application runs, else the caller is hung up with that cause (mod_dptools' bridge)."""
+        for i, (app, arg) in enumerate(apps):
+            if call.hung_up:
+                return
             call.inline.append((app, arg))
             if app == "set":
                 name, _, value = arg.partition("=")
                 call.variables[name] = value
             elif app == "bridge":
-                if not await self._ring(arg):
-                    await call.hang_up("NO_ANSWER")
+                cause = await self._ring(arg)
+                if call.hung_up:
+                    return  # the caller hung up while the agent's phone rang
+                if not cause:
+                    call._after_bridge = apps[i + 1:]
+                    self._bridged(call, arg)
+                    return  # bridged: the call ends when either side hangs up
+                call.variables["originate_disposition"] = cause
+                if not continues_on_fail(call.variables.get("continue_on_fail", ""), cause):
+                    await call.hang_up(cause)
                     return
-                self._bridged(call, arg)
-                return  # bridged: the call ends when either side hangs up
+            elif app == "park":
+                call.parked += 1
+                self.fire("CHANNEL_PARK", call, [])
+                return  # parked until moved (a transfer) or hung up
+        await call.hang_up("NORMAL_CLEARING")
 
-    async def _ring(self, dial: str) -> bool:
-        await asyncio.sleep(self.ring_s)
-        return dial_target(dial) not in self.no_answer
+    async def _ring(self, dial: str) -> str:
+        """How a dial string answers: "" when it does, else the failure's cause."""
+        target = dial_target(dial)
+        if target in self.refuse:
+            return self.refuse[target]
+        if self.ring_until is not None:
+            await self.ring_until.wait()
+        else:
+            await asyncio.sleep(self.ring_s)
+        return "NO_ANSWER" if target in self.no_answer else ""
 
     def _bridged(self, call: StandInCall, dial: str) -> None:
         call.bridged_to = dial
@@ -492,9 +536,10 @@ class StandInSwitch:
                             caller=variables.get("origination_caller_id_number", "0000000000"),
                             called=endpoint, direction="outbound")
         self.originated.append(leg)
-        if not await self._ring(endpoint):
-            await leg.hang_up("NO_ANSWER")
-            return "-ERR NO_ANSWER\n"
+        cause = await self._ring(endpoint)
+        if cause:
+            await leg.hang_up(cause)
+            return f"-ERR {cause}\n"
         leg.answered = True
         self.fire("CHANNEL_ANSWER", leg, [])
         app = re.fullmatch(r"&(\w+)\((.*)\)", parts[1])
@@ -543,6 +588,20 @@ class StandInSwitch:
         for digit in parts[1]:
             call.press(digit, source="APP")
         return "+OK\n"
+
+
+def _true(value: str) -> bool:
+    """switch_true: what FreeSWITCH takes as a true channel variable."""
+    word = value.strip().lower()
+    return word in ("yes", "on", "true", "t", "enabled", "enable", "active", "allow") or (
+        word.lstrip("-").isdigit() and int(word) != 0)
+
+
+def continues_on_fail(value: str, cause: str) -> bool:
+    """`continue_on_fail`: true for every cause, or a comma-separated list of causes."""
+    if _true(value):
+        return True
+    return cause in {word.strip().upper() for word in value.split(",") if word.strip()}
 
 
 def inline_apps(data: str) -> list[tuple[str, str]]:

@@ -2,13 +2,17 @@
 
 Every call has exactly one event that ends its wait (`queue_events`): answered, abandoned,
 voicemail, disconnected, or callback_requested; the detail of the last three says whether the
-caller chose it or the queue's `max_wait` did. A call counts in the window its wait ended in,
-and in the queue it was waiting in then (after any overflow). Definitions:
+caller chose it or the queue's `max_wait` did. An `answered` followed by a `bridge_failed`
+(the agent's phone did not answer the bridge; the caller waited on) did not end the wait and
+is not counted: the call counts once, by how its wait really ended. A call counts in the
+window its wait ended in, and in the queue it was waiting in then (after any overflow).
+Definitions:
 
 - service level: answered within the threshold / (answered + abandoned + ended by max_wait).
   Callers who chose a callback or voicemail are left out: they were not kept waiting for a
   live answer, and callbacks have their own measure.
-- ASA (average speed of answer): mean time from first queued to answered, live calls.
+- ASA (average speed of answer): mean time from first queued to answered, live calls (to the
+  answer that held, after any failed bridges).
 - abandonment rate: abandoned / every call whose wait ended.
 - AHT (average handle time): from answer to the end of wrap-up, for wrap-ups that ended in
   the window (talk plus after-call work: what keeps an agent from the next caller).
@@ -23,6 +27,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WAIT_ENDS = ("answered", "abandoned", "voicemail", "disconnected", "callback_requested")
+
+# An answer that a failed bridge took back: a later `bridge_failed` of the same call.
+_VOIDED = """(e.kind = 'answered' AND EXISTS (
+    SELECT 1 FROM queue_events AS f
+    WHERE f.call_id = e.call_id AND f.kind = 'bridge_failed' AND f.id > e.id))"""
 
 
 @dataclass(frozen=True)
@@ -63,14 +72,17 @@ FROM (
     FROM queue_events AS e JOIN handoffs AS h ON h.call_id = e.call_id
     WHERE e.kind IN ({", ".join(f"'{k}'" for k in WAIT_ENDS)})
       AND e.at >= :start AND e.at < :end AND (:queue IS NULL OR e.queue = :queue)
+      AND NOT {_VOIDED}
 )
 """
 
+# From the answer that held: the call's last one (earlier answers ended in failed bridges).
 _HANDLED = """
 SELECT COUNT(*), AVG(w.ended_at - a.at)
 FROM wrap_ups AS w
-JOIN queue_events AS a
-  ON a.call_id = w.call_id AND a.kind IN ('answered', 'callback_kept')
+JOIN queue_events AS a ON a.id = (
+    SELECT MAX(id) FROM queue_events
+    WHERE call_id = w.call_id AND kind IN ('answered', 'callback_kept'))
 WHERE w.ended_at >= :start AND w.ended_at < :end AND (:queue IS NULL OR w.queue = :queue)
 """
 

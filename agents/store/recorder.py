@@ -22,6 +22,8 @@ _PATH: dict[str, Callable[[Any], tuple[str, str, str, str]]] = {  # call, queue,
     "queued": lambda c: (c.call_id, c.queue, "queued", str(c.priority)),
     "moved": lambda c: (c.call_id, c.to_queue, "moved", c.from_queue),
     "bridge": lambda c: (c.call_id, c.queue, "answered", c.agent),
+    # takes that answer back: the KPIs leave an `answered` with a later `bridge_failed` out
+    "connect_failed": lambda c: (c.call_id, c.queue, "bridge_failed", c.cause or c.reason),
     "abandoned": lambda c: (c.call_id, c.queue, "abandoned", ""),
     "to_voicemail": lambda c: (c.call_id, c.queue, "voicemail", c.reason),
     "disconnect": lambda c: (c.call_id, c.queue, "disconnected", c.reason),
@@ -98,6 +100,10 @@ class Store:
         elif isinstance(c, C.RescindOffer | C.Bridge):
             outcome = "accepted" if isinstance(c, C.Bridge) else c.reason
             self._end_offer(c.offer_id, c.at, outcome)
+        elif isinstance(c, C.ConnectFailed):
+            # The offer was accepted, but the agent's phone never took the call.
+            run("UPDATE offers SET outcome = 'bridge_failed' WHERE id = (SELECT MAX(id) FROM "
+                "offers WHERE offer_id = ? AND call_id = ?)", (c.offer_id, c.call_id))
         elif isinstance(c, C.CallbackScheduled):
             run("INSERT INTO callbacks (call_id, queue, number, reason, requested_at) "
                 "VALUES (?, ?, ?, ?, ?)", (c.call_id, c.queue, c.number, c.reason, c.at))
@@ -172,6 +178,58 @@ class Store:
              queue: str | None = None) -> Kpis:
         return kpis(self.conn, start, end, threshold_s, queue)
 
+    # --- voicemails -----------------------------------------------------------------------
+
+    def add_voicemail(self, call_id: str, path: Path, duration_s: float, at: float) -> int:
+        """A voicemail `call_id`'s caller left (`path`: the WAV on this host); its queue is
+        the one the call left for voicemail, its caller the hand-off's. Returns its id."""
+        with _transaction(self.conn):
+            row = self.conn.execute(
+                "SELECT COALESCE((SELECT queue FROM queue_events WHERE call_id = :c AND "
+                "kind = 'voicemail' ORDER BY id DESC LIMIT 1), h.queue, ''), "
+                "COALESCE(h.caller_number, '') FROM (SELECT 1) LEFT JOIN handoffs AS h "
+                "ON h.call_id = :c", {"c": call_id}).fetchone()
+            cursor = self.conn.execute(
+                "INSERT INTO voicemails (call_id, queue, caller_number, left_at, duration_s, "
+                "path) VALUES (?, ?, ?, ?, ?, ?)",
+                (call_id, row[0], row[1], at, duration_s, str(path)))
+        return int(cursor.lastrowid or 0)
+
+    def voicemails(self, queues: Iterable[str] | None = None,
+                   limit: int = 100) -> list[dict[str, Any]]:
+        """Voicemails, those nobody handled first, then newest first; only `queues`' if
+        given."""
+        where, args = "", []
+        if queues is not None:
+            names = list(queues)
+            if not names:
+                return []
+            where = f"WHERE queue IN ({', '.join('?' * len(names))})"
+            args = names
+        rows = self.conn.execute(
+            f"SELECT {_VOICEMAIL} FROM voicemails {where} "
+            "ORDER BY handled_at IS NOT NULL, left_at DESC, id DESC LIMIT ?", (*args, limit))
+        return [_voicemail(row) for row in rows]
+
+    def voicemail(self, voicemail_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(f"SELECT {_VOICEMAIL} FROM voicemails WHERE id = ?",
+                                (voicemail_id,)).fetchone()
+        return _voicemail(row) if row else None
+
+    def set_voicemail_handled(self, voicemail_id: int, by: str | None, at: float) -> None:
+        """Mark it handled by `by` at `at`, or open again (`by` None)."""
+        self.conn.execute("UPDATE voicemails SET handled_by = ?, handled_at = ? WHERE id = ?",
+                          (by, at if by is not None else None, voicemail_id))
+
+
+_VOICEMAIL_KEYS = ("id", "call_id", "queue", "caller_number", "left_at", "duration_s", "path",
+                   "handled_at", "handled_by")
+_VOICEMAIL = ", ".join(_VOICEMAIL_KEYS)
+
+
+def _voicemail(row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(_VOICEMAIL_KEYS, row, strict=True))
+
 
 _PREVIOUS = f"""
 SELECT h.call_id, h.queue, h.reason, h.queued_at, e.kind, e.at, w.agent_id,
@@ -179,7 +237,7 @@ SELECT h.call_id, h.queue, h.reason, h.queued_at, e.kind, e.at, w.agent_id,
 FROM handoffs AS h
 LEFT JOIN queue_events AS e ON e.id = (
     SELECT MAX(id) FROM queue_events WHERE call_id = h.call_id
-    AND kind IN ({", ".join(f"'{k}'" for k in WAIT_ENDS)}))
+    AND kind IN ({", ".join(f"'{k}'" for k in (*WAIT_ENDS, "bridge_failed"))}))
 LEFT JOIN wrap_ups AS w ON w.id = (SELECT MAX(id) FROM wrap_ups WHERE call_id = h.call_id)
 WHERE h.caller_number = :number AND h.queued_at < :before AND h.call_id != :exclude
 ORDER BY h.queued_at DESC

@@ -137,7 +137,27 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_by_user ON web_sessions (user_id);
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2))
+V3 = """
+-- Voicemails callers left while waiting (queue mode): the recording on voxflow's host and
+-- the hand-off it belongs to (handoffs.call_id: reason, caller, summary). Agents of the queue
+-- and supervisors list, play and mark them handled. `path` is written by voxflow only: the web
+-- app serves a voicemail's file by its id, never a path a client names.
+CREATE TABLE voicemails (
+    id INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    queue TEXT NOT NULL,            -- the queue the caller left it from (after any overflow)
+    caller_number TEXT NOT NULL,
+    left_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    path TEXT NOT NULL,             -- absolute path of the WAV
+    handled_at REAL,                -- NULL while nobody has dealt with it
+    handled_by TEXT                 -- users.id
+);
+CREATE INDEX voicemails_by_time ON voicemails (left_at);
+CREATE INDEX voicemails_by_queue ON voicemails (queue, left_at);
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3))
 
 
 class SchemaError(Exception):

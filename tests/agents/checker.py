@@ -4,7 +4,8 @@ It knows nothing of the router's internals: it follows `Queued`, `Offer`, `Bridg
 `RescindOffer`, `AgentStateChanged`... and fails on the first command that breaks a rule:
 a call offered to two agents at once, an agent holding two calls, a call served before an
 equal caller who waited longer, a waiting call left beside an available agent who could take
-it, an impossible agent state change, a call that vanishes without an outcome.
+it, an impossible agent state change, a call that vanishes without an outcome, a failed bridge
+that leaves the call with its agent or counts as answered.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ ALLOWED = {  # agent state -> states it may go to
     "not_ready": {"available", "not_ready", "logged_out"},
     "available": {"offered", "not_ready", "logged_out"},
     "offered": {"on_call", "available", "not_ready", "logged_out"},
-    "on_call": {"wrap_up"},
+    "on_call": {"wrap_up", "not_ready", "logged_out"},  # the last two: only after ConnectFailed
     "wrap_up": {"available", "not_ready", "logged_out"},
 }
 OUTCOMES = ("abandoned", "to_voicemail", "disconnect", "completed", "callback_failed")
@@ -52,7 +53,7 @@ class AgentView:
 class Tally:
     """What the KPIs must agree with, counted from the commands."""
 
-    answered_waits: list[float] = field(default_factory=list)
+    answered: dict[str, float] = field(default_factory=dict)  # call id -> wait, if connected
     abandoned: int = 0
     max_wait: int = 0
     chose_callback: int = 0
@@ -60,6 +61,10 @@ class Tally:
     callbacks_kept: int = 0
     callbacks_failed: int = 0
     handled: int = 0
+
+    @property
+    def answered_waits(self) -> list[float]:
+        return list(self.answered.values())
 
 
 class Checker:
@@ -120,9 +125,19 @@ class Checker:
             call.state, call.offer, call.agent = "connected", "", agent_id
             agent.offer, agent.call = "", call_id
             if isinstance(c, C.Bridge):
-                self.tally.answered_waits.append(c.at - call.since)
+                assert c.call_id not in self.tally.answered, f"{c.call_id} answered twice"
+                self.tally.answered[c.call_id] = c.at - call.since
             else:
                 self.tally.callbacks_kept += 1
+        elif isinstance(c, C.ConnectFailed):
+            call, agent = self.calls[c.call_id], self.agents[c.agent]
+            assert call.state == "connected" and call.agent == c.agent and call.kind == "live"
+            assert agent.state == "on_call" and agent.call == c.call_id
+            # back to waiting with its place (the FIFO check of later offers sees to that);
+            # the failed bridge is no answer
+            call.state, call.agent = "waiting", ""
+            agent.call = ""
+            del self.tally.answered[c.call_id]
         elif isinstance(c, C.CallbackScheduled):
             call = self.calls[c.call_id]
             assert call.kind == "live" and call.state != "connected"

@@ -213,8 +213,8 @@ async def _scenario(tmp_path: Path) -> None:
                 assert call.variables["voxflow_handoff_id"] == handoff.request_id
                 assert call.variables["voxflow_agent"] == "kim"
                 log = voice.switch.api_log if voice.switch else []
-                assert f"uuid_audio_stream {call.uuid} stop" in log
-                assert f"uuid_transfer {call.uuid} bridge:user/kim inline" in log
+                assert f"uuid_audio_stream {call.uuid} pause" in log
+                assert f"uuid_transfer {call.uuid} bridge:user/kim,park inline" in log
                 session = voice.session_of(call.uuid)
                 assert session is not None
                 intent, _ = last_intent(session.log)

@@ -1,6 +1,7 @@
 """Property tests: random sequences of events on a small floor (four queues with overflow,
 maximum waits and callbacks; five agents coming and going; callers arriving, hanging up,
-taking callbacks), then a drain where one agent with every skill serves whatever is left.
+taking callbacks; bridges to agents' phones that fail), then a drain where one agent with
+every skill serves whatever is left.
 
 After every step the `Checker` (an independent model built from the commands) and the
 router's audit must hold: no call offered to two agents at once, no agent holding two calls,
@@ -51,6 +52,10 @@ DRAIN = "zed"
 
 agent = st.integers(0, len(AGENTS) - 1)
 pick = st.integers(0, 50)
+# the switch cannot connect an accepted call: back to the queue (or abandoned, the caller gone
+# too), or a report about an earlier attempt that must change nothing
+bridge_failed = st.tuples(st.just("bridge_failed"), pick,
+                          st.sampled_from(["requeue", "requeue", "gone", "stale"]))
 # Repeated entries weigh the draw: offers must exist for accept, decline and the agents'
 # mid-offer changes to be tested, so logging in ready and queueing come up often.
 login = st.tuples(st.just("login"), agent, st.integers(0, len(SKILL_SETS) - 1), st.booleans())
@@ -66,6 +71,7 @@ step = st.one_of(
     st.tuples(st.sampled_from(["accept", "accept", "decline"]), pick),
     st.tuples(st.sampled_from(["accept", "accept", "decline"]), pick),
     st.tuples(st.just("originate"), pick, st.booleans()),
+    bridge_failed, bridge_failed,
     # what happens to either side of an offer while it rings
     st.tuples(st.just("ringing"), pick, st.sampled_from(
         ["disconnect", "not_ready", "logout", "hangup", "callback", "voicemail"])),
@@ -129,6 +135,13 @@ def play(floor: Floor, script: list[tuple[tuple[Any, ...], int]]) -> list[E.Even
                   "hangup": E.HungUp(at=at, call_id=call_id),
                   "callback": E.CallbackAccepted(at=at, call_id=call_id),
                   "voicemail": E.VoicemailChosen(at=at, call_id=call_id)}[args[1]])
+        elif op == "bridge_failed" and (connected := [
+                call_id for call_id, view in floor.checker.calls.items()
+                if view.state == "connected" and view.kind == "live"]):
+            send(E.BridgeFailed(at=at, call_id=connected[args[0] % len(connected)],
+                                offer_id="offer-0" if args[1] == "stale" else "",
+                                cause="NO_ANSWER", reason="Phone did not answer",
+                                caller_gone=args[1] == "gone"))
         elif op == "originate" and offers:
             callbacks = [o for o in offers if floor.checker.calls[
                 floor.checker.offers[o][0]].kind == "callback"] or offers

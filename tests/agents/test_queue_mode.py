@@ -2,7 +2,8 @@
 stand-in FreeSWITCH (ESL server + mod_audio_stream client), the agent service over a real
 SQLite file, and `EslSwitch` between them. The caller waits on their own socket (hold audio,
 announcements, keys), is abandoned by hanging up, takes a callback or leaves a voicemail, and
-an accepted offer is bridged to the agent's endpoint over the Event Socket."""
+an accepted offer is bridged to the agent's endpoint over the Event Socket; a bridge the
+agent's phone does not take puts the caller back in the queue, in their place."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from media_bridge.esl import Backoff, EslClient
 from media_bridge.protocol import PlaybackMode
 from media_bridge.server import MediaBridgeServer, metadata_for
 from media_bridge.speech import BufferedSpeechInput
-from media_bridge.standin import StandInCall
+from media_bridge.standin import StandInCall, inline_apps
 from runtime import events as E
 from tests.agents.floor import T0
 from tests.agents.web_rig import PASSWORD
@@ -315,8 +316,20 @@ def test_the_voicemail_key_where_the_queue_allows_it(tmp_path: Path) -> None:
                 "Thank you. Goodbye."]
             uri = rig.link.voicemails[call.uuid]
             assert uri.startswith("file://") and uri.endswith("-voicemail.wav")
-            assert (tmp_path / "recordings" / f"{call.uuid}-voicemail.wav").is_file()
+            wav = tmp_path / "recordings" / f"{call.uuid}-voicemail.wav"
+            assert wav.is_file()
             assert rig.kinds(call) == ["queued", "voicemail"]
+            # recorded for the desktop, with its hand-off: agents of billing see it
+            (stored,) = rig.store.voicemails()
+            assert (stored["call_id"], stored["queue"], stored["caller_number"]) == (
+                call.uuid, "billing", NUMBER)
+            assert stored["path"] == str(wav.resolve()) and stored["duration_s"] == 0.5
+            assert stored["left_at"] == T0 and stored["handled_at"] is None
+            billing, general = rig.agent("bea", "billing"), rig.agent("gil", "general")
+            assert rig.service.voicemail_file(billing, stored["id"]) == wav.resolve()
+            (listed,) = rig.service.voicemails_for(billing)
+            assert listed["reason"] == "billing question" and listed["caller"]["number"] == NUMBER
+            assert rig.service.voicemails_for(general) == []
 
     run(main(), timeout=30)
 
@@ -338,7 +351,7 @@ def test_the_voicemail_key_does_nothing_where_the_queue_has_no_voicemail(
 
 # ---- to an agent ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("who_ends", ["agent", "caller"])
+@pytest.mark.parametrize("who_ends", ["agent", "caller", "agent's phone"])
 def test_an_accepted_offer_bridges_the_caller_to_the_agent(tmp_path: Path,
                                                            who_ends: str) -> None:
     async def main() -> None:
@@ -354,78 +367,196 @@ def test_an_accepted_offer_bridges_the_caller_to_the_agent(tmp_path: Path,
             await until(lambda: call.bridged_to == "user/kim", what="the bridge")
             (handoff,) = [a for a in session.log if a.get("type") == "handoff"]
             handoff_id = handoff["request_id"]
-            stop, setvar, transfer = (api(rig, "uuid_audio_stream")[-1],
-                                      api(rig, "uuid_setvar_multi")[-1],
-                                      api(rig, "uuid_transfer")[-1])
+            pause, setvar, transfer = (api(rig, "uuid_audio_stream")[-1],
+                                       api(rig, "uuid_setvar_multi")[-1],
+                                       api(rig, "uuid_transfer")[-1])
             log = rig.switch.api_log
-            assert log.index(stop) < log.index(setvar) < log.index(transfer)
-            assert stop == f"uuid_audio_stream {call.uuid} stop"
-            assert transfer == f"uuid_transfer {call.uuid} bridge:user/kim inline"
-            assert call.transferred_to == ("bridge:user/kim", "inline", "")
+            assert log.index(pause) < log.index(setvar) < log.index(transfer)
+            assert pause == f"uuid_audio_stream {call.uuid} pause"
+            assert transfer == f"uuid_transfer {call.uuid} bridge:user/kim,park inline"
+            assert call.transferred_to == ("bridge:user/kim,park", "inline", "")
             assert call.inline == [("bridge", "user/kim")]
             assert call.variables["voxflow_handoff_id"] == handoff_id
             assert call.variables["voxflow_agent"] == "kim"
             assert call.variables["voxflow_queue"] == "general"
             assert call.variables["voxflow_offer_id"] == offer["offer"]["offer_id"]
-            # The bot's stream is closed; the channel lives on with the agent.
-            bridge = await rig.finished(call)
-            assert bridge.close_reason == "socket closed" and not call.hung_up
+            assert call.variables["hangup_after_bridge"] == "true"
+            assert call.variables["continue_on_fail"] == "true"
+            # The bot's stream is paused, not closed: nothing of the conversation reaches the
+            # bot, and a failed bridge could have resumed it.
+            assert call.stream is not None and call.stream.paused and not call.stream.closed
+            assert call.uuid in rig.server.bridges and not call.hung_up
             assert rig.service.router.agent_state("kim")[0] == "on_call"
             if who_ends == "agent":
                 await rig.service.end_call(kim)
-            else:
+            elif who_ends == "caller":
                 await call.hang_up()
+            else:
+                await call.far_end_hangs_up()  # hangup_after_bridge: the caller's leg ends
             await until(lambda: rig.service.router.agent_state("kim")[0] == "wrap_up",
                         what="wrap-up")
-            assert call.hung_up
+            assert call.hung_up and call.parked == 0
             assert rig.kinds(call) == ["queued", "answered", "completed"]
             if who_ends == "agent":
                 assert api(rig, "uuid_kill") == [f"uuid_kill {call.uuid}"]
+            await rig.finished(call)  # the stream closed with the channel
+            assert call.uuid not in rig.esl._watchers  # nothing left watching it
 
     run(main())
 
 
-def test_an_agent_phone_that_does_not_answer_ends_the_call_into_wrap_up(
+@pytest.mark.parametrize("mode", [PlaybackMode.FILE, PlaybackMode.INJECT_BINARY],
+                         ids=lambda m: m.value)
+def test_an_agent_phone_that_does_not_answer_puts_the_caller_back_for_the_next_agent(
+        tmp_path: Path, mode: PlaybackMode) -> None:
+    async def main() -> None:
+        async with QueueRig(tmp_path, mode) as rig:
+            kim, lou = rig.agent(), rig.agent("lou")
+            desk = rig.available(kim)
+            lou_desk = rig.service.connect(lou)  # signed in, not ready yet
+            rig.switch.no_answer.add("user/kim")
+            ringing = rig.switch.ring_until = asyncio.Event()
+            call = await rig.caller()
+            queued = await rig.queued(call)
+            bridge = rig.bridge(call)
+            (offer,) = [m for m in pushes(desk) if m["type"] == "offer"]
+            rig.service.accept(kim, offer["offer"]["offer_id"])
+            await until(lambda: call.transferred_to is not None, what="the transfer")
+            # While kim's phone rings the stream is paused and the caller is the switch's.
+            assert call.stream is not None and call.stream.paused
+            assert queued.state == "bridging" and call.uuid not in rig.link.waiting
+            played = queued.hold_played
+            ringing.set()  # ... and rings out: the inline dialplan goes on to `park`
+            await until(lambda: rig.service.router.call_state(call.uuid) == "waiting",
+                        what="the caller back in the queue")
+            assert call.parked == 1 and not call.hung_up
+            assert call.variables["originate_disposition"] == "NO_ANSWER"
+            assert api(rig, f"uuid_audio_stream {call.uuid}")[-2:] == [
+                f"uuid_audio_stream {call.uuid} pause", f"uuid_audio_stream {call.uuid} resume"]
+            assert not call.stream.paused
+            assert rig.service.router.agent_state("kim") == ("not_ready", "Phone did not answer")
+            failed = [m for m in pushes(desk) if m["type"] == "call_failed"]
+            assert [m["reason"] for m in failed] == ["Phone did not answer"]
+            # The same stream carries the caller again: their audio, hold audio and an apology.
+            assert queued.state == "queued" and rig.link.waiting[call.uuid] is queued
+            assert bridge.esl_successor is None and rig.server.bridges[call.uuid] is bridge
+            frames = bridge.frames
+            await until(lambda: bridge.frames > frames + 5, what="caller audio again")
+            await until(lambda: queued.hold_played > played, timeout=10,
+                        what="hold audio again")
+            await until(lambda: any("couldn't connect you" in t for t in queued.said),
+                        timeout=10, what="the apology")
+            # lou goes available: the caller, still first, is offered to lou and bridged
+            rig.service.set_state(lou, "available")
+            (second,) = [m for m in pushes(lou_desk) if m["type"] == "offer"]
+            assert second["offer"]["call_id"] == call.uuid
+            rig.service.accept(lou, second["offer"]["offer_id"])
+            await until(lambda: call.bridged_to == "user/lou", what="the bridge to lou")
+            assert call.transferred_to == ("bridge:user/lou,park", "inline", "")
+            await call.hang_up()
+            await until(lambda: rig.service.router.agent_state("lou")[0] == "wrap_up",
+                        what="lou's wrap-up")
+            assert rig.kinds(call) == ["queued", "answered", "bridge_failed", "answered",
+                                       "completed"]
+            assert rig.store.path(call.uuid)[2][3] == "NO_ANSWER"
+            k = rig.store.kpis(T0 - 3600, T0 + 3600)
+            assert (k.answered, k.waits_ended, k.abandoned) == (1, 1, 0)
+
+    run(main(), timeout=30)
+
+
+@pytest.mark.parametrize("refused", ["pause", "transfer"])
+def test_a_refused_command_during_the_bridge_puts_the_caller_back(tmp_path: Path,
+                                                                  refused: str) -> None:
+    async def main() -> None:
+        async with QueueRig(tmp_path) as rig:
+            kim = rig.agent()
+            desk = rig.available(kim)
+            call = await rig.caller()
+            queued = await rig.queued(call)
+            original = {"pause": rig.switch._audio_stream, "transfer": rig.switch._transfer}
+
+            async def refuse(args: str) -> str:
+                if refused == "pause" and not args.endswith(" pause"):
+                    return await original["pause"](args)
+                return "-ERR Operation Failed\n"
+
+            if refused == "pause":
+                rig.switch._audio_stream = refuse  # type: ignore[method-assign]
+            else:
+                rig.switch._transfer = refuse  # type: ignore[method-assign]
+            (offer,) = [m for m in pushes(desk) if m["type"] == "offer"]
+            rig.service.accept(kim, offer["offer"]["offer_id"])
+            await rig.service.idle()
+            seen = pushes(desk)
+            notices = [m["text"] for m in seen if m["type"] == "notice"]
+            assert len(notices) == 1 and "could not be connected" in notices[0]
+            assert f"refused to {refused}" in notices[0]
+            assert [m["reason"] for m in seen if m["type"] == "call_failed"] == [
+                "Phone could not be connected"]
+            assert rig.service.router.agent_state("kim")[0] == "not_ready"
+            assert rig.service.router.call_state(call.uuid) == "waiting"
+            assert queued.state == "queued" and not call.hung_up
+            resumes = api(rig, f"uuid_audio_stream {call.uuid} resume")
+            assert len(resumes) == (1 if refused == "transfer" else 0)  # only what was paused
+            assert call.stream is not None and not call.stream.paused
+            assert rig.kinds(call) == ["queued", "answered", "bridge_failed"]
+            await call.hang_up()
+            await until(lambda: rig.kinds(call)[-1] == "abandoned", what="abandoned")
+
+    run(main())
+
+
+def test_a_caller_whose_stream_closed_while_the_agent_rang_is_abandoned(
         tmp_path: Path) -> None:
     async def main() -> None:
         async with QueueRig(tmp_path) as rig:
             kim = rig.agent()
             desk = rig.available(kim)
             rig.switch.no_answer.add("user/kim")
+            ringing = rig.switch.ring_until = asyncio.Event()
             call = await rig.caller()
             await rig.queued(call)
             (offer,) = [m for m in pushes(desk) if m["type"] == "offer"]
             rig.service.accept(kim, offer["offer"]["offer_id"])
-            await until(lambda: rig.service.router.agent_state("kim")[0] == "wrap_up",
-                        what="wrap-up")
-            assert call.hung_up and call.hangup_cause == "NO_ANSWER"
-            assert rig.kinds(call) == ["queued", "answered", "completed"]
+            await until(lambda: call.transferred_to is not None, what="the transfer")
+            assert call.stream is not None
+            await call.stream.stop()  # the socket closes; the channel rings on
+            await rig.finished(call)
+            ringing.set()
+            await until(lambda: call.hung_up, what="the caller's leg to end")
+            assert call.hangup_cause == "NORMAL_TEMPORARY_FAILURE"  # not left parked, silent
+            await until(lambda: rig.kinds(call)[-1] == "abandoned", what="the records")
+            assert rig.kinds(call) == ["queued", "answered", "bridge_failed", "abandoned"]
+            assert rig.service.router.agent_state("kim") == ("not_ready", "Phone did not answer")
 
     run(main())
 
 
-def test_a_refused_transfer_tells_the_agent_and_ends_the_call(tmp_path: Path) -> None:
+def test_a_stream_that_will_not_resume_hangs_the_caller_up(tmp_path: Path) -> None:
     async def main() -> None:
         async with QueueRig(tmp_path) as rig:
             kim = rig.agent()
             desk = rig.available(kim)
+            rig.switch.refuse["user/kim"] = "USER_BUSY"
+            original = rig.switch._audio_stream
+
+            async def no_resume(args: str) -> str:
+                if args.endswith(" resume"):
+                    return "-ERR Operation Failed\n"
+                return await original(args)
+
+            rig.switch._audio_stream = no_resume  # type: ignore[method-assign]
             call = await rig.caller()
             await rig.queued(call)
-
-            async def refuse(args: str) -> str:
-                return "-ERR No such channel!\n"
-
-            rig.switch._transfer = refuse  # type: ignore[method-assign]
             (offer,) = [m for m in pushes(desk) if m["type"] == "offer"]
             rig.service.accept(kim, offer["offer"]["offer_id"])
-            await rig.service.idle()
-            notices = [m for m in pushes(desk) if m["type"] == "notice"]
-            assert notices and "could not be connected" in notices[-1]["text"]
-            assert "refused to transfer the caller to user/kim" in notices[-1]["text"]
             await until(lambda: call.hung_up, what="the caller's leg to end")
-            assert call.hangup_cause == "NORMAL_TEMPORARY_FAILURE"
-            assert rig.service.router.agent_state("kim")[0] == "wrap_up"
-            assert rig.kinds(call) == ["queued", "answered", "completed"]
+            assert call.variables["originate_disposition"] == "USER_BUSY"
+            await until(lambda: rig.kinds(call)[-1] == "abandoned", what="the records")
+            assert rig.kinds(call) == ["queued", "answered", "bridge_failed", "abandoned"]
+            assert rig.service.router.agent_state("kim") == ("not_ready", "Phone was busy")
+            assert rig.kinds(call).count("completed") == 0
 
     run(main())
 
@@ -529,10 +660,14 @@ def test_hanging_up_a_call_the_switch_no_longer_has_reports_it_at_once(
 
 
 def test_inline_bridge_and_announcements() -> None:
-    assert inline_bridge("user/kim") == "bridge:user/kim"
-    assert inline_bridge("{a=1,b=2}user/kim") == "m:^:bridge:{a=1,b=2}user/kim"
+    assert inline_bridge("user/kim") == "bridge:user/kim,park"
+    assert inline_bridge("{a=1,b=2}user/kim") == "m:^:bridge:{a=1,b=2}user/kim^park"
+    assert inline_apps(inline_bridge("{a=1,b=2}user/kim")) == [
+        ("bridge", "{a=1,b=2}user/kim"), ("park", "")]
     with pytest.raises(SwitchError):
         inline_bridge("user/kim 'x'")
+    with pytest.raises(SwitchError, match="both"):
+        inline_bridge("{a=1,b=2^3}user/kim")
     from agents import commands as C
 
     assert announcement(C.Announce(what="position", position=3)) == "You are number 3 in line."
@@ -597,7 +732,8 @@ def test_the_voice_service_runs_in_queue_mode_with_an_agent_service(tmp_path: Pa
         voice = VoiceService(bot, ToneStack(), standin=True, agents=agents)  # type: ignore[arg-type]
         await voice.start()
         try:
-            assert voice.esl is not None and "CHANNEL_BRIDGE" in voice.esl._subscription
+            assert voice.esl is not None
+            assert "CHANNEL_BRIDGE CHANNEL_PARK CUSTOM" in voice.esl._subscription
             assert voice.bridge is not None and voice.bridge.holder is agents.switch
             switch = voice.switch
             assert switch is not None

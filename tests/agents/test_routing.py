@@ -1,10 +1,11 @@
 """Routing scenarios: priority order, skills, strategies, overflow, no-answer re-offer, agents
-who go away mid-offer, callers who hang up, maximum wait, wrap-up. Every step also passes the
-`Checker` and the router's audit (see floor.py)."""
+who go away mid-offer, bridges to agents' phones that fail, callers who hang up, maximum wait,
+wrap-up. Every step also passes the `Checker` and the router's audit (see floor.py)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from agents import commands as C
 from agents import events as E
@@ -296,6 +297,129 @@ def test_not_ready_or_logout_mid_offer_keeps_the_callers_place() -> None:
     assert one(out, C.Offer).call_id == "c" and floor.router.position("c") == 1
 
 
+# --- a bridge to the agent's phone that fails -----------------------------------------------
+
+def failed(floor: Floor, call_id: str, at: float, **kw: object) -> list[C.Command]:
+    """The switch reports that the accepted call never reached the agent's phone."""
+    return floor.send(E.BridgeFailed(at=floor.at(at), call_id=call_id, cause="NO_ANSWER",
+                                     reason="Phone did not answer", **kw))  # type: ignore[arg-type]
+
+
+def test_a_failed_bridge_puts_the_caller_back_in_their_place_for_the_next_agent(
+        tmp_path: Path) -> None:
+    floor = Floor([spec("general", announce_position_s=30)], db=tmp_path / "agents.db")
+    floor.login("a", at=0)
+    offer = one(floor.call("c1", at=1), C.Offer)
+    accepted = floor.accept(offer, at=2)
+    assert one(accepted, C.Bridge).agent == "a"
+    floor.call("c2", at=3)
+    floor.call("c3", at=4)
+    assert floor.router.waiting("general") == ["c2", "c3"]
+    out = failed(floor, "c1", at=40)
+    gone = one(out, C.ConnectFailed)
+    assert (gone.call_id, gone.agent, gone.queue, gone.offer_id, gone.cause, gone.reason) == (
+        "c1", "a", "general", offer.offer_id, "NO_ANSWER", "Phone did not answer")
+    # first the call leaves the agent, then the agent goes not ready with the reason
+    state = one(out, C.AgentStateChanged)
+    assert out.index(gone) < out.index(state)
+    assert floor.router.agent_state("a") == ("not_ready", "Phone did not answer")
+    # the caller is first again: the key they had, ahead of those who came later
+    assert floor.router.waiting("general") == ["c1", "c2", "c3"]
+    # told where they stand, as on entering
+    assert [(a.call_id, a.position) for a in only(out, C.Announce) if a.at == T0 + 40] == [
+        ("c1", 1)]
+    assert floor.router.call_state("c1") == "waiting"
+    # the next agent gets c1, not c2
+    out = floor.login("b", at=41)
+    assert one(out, C.Offer).call_id == "c1"
+    floor.accept(floor.log[-1], at=42)
+    floor.hang_up("c1", at=100)
+    floor.wrap("b", at=110)
+    assert floor.store is not None
+    kinds = [kind for _, kind, _, _ in floor.store.path("c1")]
+    assert kinds == ["queued", "answered", "bridge_failed", "answered", "completed"]
+    k = floor.store.kpis(T0, T0 + 3600, threshold_s=20)
+    # answered once, by b, after waiting from 1 s to 42 s; handled once, from b's answer
+    assert (k.answered, k.answered_within, k.waits_ended) == (1, 0, 1)
+    assert k.asa_s == 41.0
+    assert (k.handled, k.aht_s) == (1, 68.0)
+    offers = floor.store.conn.execute(
+        "SELECT agent_id, outcome FROM offers WHERE call_id = 'c1' ORDER BY id").fetchall()
+    assert offers == [("a", "bridge_failed"), ("b", "accepted")]
+    floor.store.close()
+
+
+def test_a_failed_bridge_goes_straight_to_an_agent_who_is_free(tmp_path: Path) -> None:
+    floor = Floor([spec("general")], db=tmp_path / "agents.db")
+    floor.login("a", at=0)
+    floor.login("b", at=1)
+    floor.accept(one(floor.call("c", at=2), C.Offer), at=3)  # to a, the longest idle
+    out = failed(floor, "c", at=10)
+    offer = one(out, C.Offer)
+    assert (offer.call_id, offer.agent) == ("c", "b")
+    assert floor.router.agent_state("a") == ("not_ready", "Phone did not answer")
+    # still waiting: the failed answer is no answer, and nothing ended the wait yet
+    assert floor.store is not None
+    k = floor.store.kpis(T0, T0 + 3600)
+    assert (k.answered, k.waits_ended, k.asa_s) == (0, 0, None)
+    floor.store.close()
+
+
+def test_a_failed_bridge_with_the_caller_gone_is_abandoned_not_answered(tmp_path: Path) -> None:
+    floor = Floor([spec("general")], db=tmp_path / "agents.db")
+    floor.login("a", at=0)
+    floor.accept(one(floor.call("c", at=1), C.Offer), at=2)
+    out = failed(floor, "c", at=20, caller_gone=True)
+    assert [type(c).__name__ for c in out] == ["ConnectFailed", "AgentStateChanged",
+                                               "Abandoned"]
+    assert floor.router.call_state("c") is None
+    assert floor.checker.outcomes == {"c": "abandoned"}
+    assert floor.store is not None
+    k = floor.store.kpis(T0, T0 + 3600)
+    assert (k.answered, k.abandoned, k.handled) == (0, 1, 0)
+    floor.store.close()
+
+
+def test_an_agent_who_asked_to_log_out_is_logged_out_after_a_failed_bridge() -> None:
+    floor = Floor([spec("general")])
+    floor.login("a", at=0)
+    floor.accept(one(floor.call("c", at=1), C.Offer), at=2)
+    floor.send(E.AgentLoggedOut(at=floor.at(3), agent="a"))  # after this call
+    failed(floor, "c", at=4)
+    assert floor.router.agent_state("a") == ("logged_out", "")
+    assert floor.router.position("c") == 1
+
+
+def test_a_failed_bridge_of_another_attempt_or_call_changes_nothing() -> None:
+    floor = Floor([spec("general")])
+    floor.login("a", at=0)
+    floor.login("b", at=0)
+    first = one(floor.call("c", at=1), C.Offer)
+    floor.accept(first, at=2)
+    failed(floor, "c", at=3)
+    second = one(floor.log[-5:], C.Offer)
+    assert second.agent == "b"
+    floor.accept(second, at=4)
+    # a late report about a's attempt: b's connection stands
+    assert failed(floor, "c", at=5, offer_id=first.offer_id) == []
+    assert floor.router.agent_state("b") == ("on_call", "")
+    # not connected (waiting) or unknown calls: nothing to undo
+    floor.call("w", at=6)
+    assert failed(floor, "w", at=7) == []
+    assert failed(floor, "nobody", at=8) == []
+    # it is b's connection that fails when it names b's offer
+    assert one(failed(floor, "c", at=9, offer_id=second.offer_id), C.ConnectFailed).agent == "b"
+
+
+def test_a_failed_bridge_after_the_maximum_wait_ends_the_wait_as_the_queue_says() -> None:
+    floor = Floor([spec("general", max_wait_s=60, max_wait_then="voicemail")])
+    floor.login("a", at=0)
+    floor.accept(one(floor.call("c", at=1), C.Offer), at=2)
+    out = failed(floor, "c", at=90)  # rang a's phone past the 61 s mark
+    assert one(out, C.ToVoicemail).reason == "max_wait"
+    assert floor.checker.outcomes == {"c": "to_voicemail"}
+
+
 # --- callers who leave ----------------------------------------------------------------------
 
 def test_caller_hangs_up_in_queue_is_abandoned() -> None:
@@ -394,7 +518,8 @@ def test_events_for_unknown_things_change_nothing() -> None:
     floor = Floor([spec("general")])
     for event in (E.AgentReady(agent="x"), E.OfferAccepted(offer_id="o"), E.HungUp(call_id="c"),
                   E.WrapUpDone(agent="x"), E.OriginateResult(offer_id="o"),
-                  E.CallbackAccepted(call_id="c"), E.AgentDisconnected(agent="x")):
+                  E.CallbackAccepted(call_id="c"), E.AgentDisconnected(agent="x"),
+                  E.BridgeFailed(call_id="c")):
         assert floor.send(event) == []
 
 
@@ -415,3 +540,6 @@ def test_events_read_back_from_json() -> None:
     assert E.event_from_json(json.loads(json.dumps(E.event_to_json(event)))) == event
     tick = E.Tick(at=T0)
     assert E.event_from_json(E.event_to_json(tick)) == tick
+    failure = E.BridgeFailed(at=T0, call_id="c", offer_id="offer-3", cause="USER_BUSY",
+                             reason="Phone was busy", caller_gone=True)
+    assert E.event_from_json(json.loads(json.dumps(E.event_to_json(failure)))) == failure

@@ -84,6 +84,57 @@ def test_sign_in_failures_say_what_went_wrong(tmp_path: Path,
     run(go)
 
 
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_session_cookie_is_secure_when_asked(tmp_path: Path, secure: bool) -> None:
+    async def go() -> None:
+        async with Rig(tmp_path, secure_cookies=secure) as rig:
+            rig.add("kim")
+            c = await rig.client()
+            resp = await c.post("/api/sign-in", json={"user": "kim", "password": PASSWORD})
+            assert resp.status == 200
+            (header,) = resp.headers.getall("Set-Cookie")
+            flags = [part.strip().lower() for part in header.split(";")[1:]]
+            assert ("secure" in flags) is secure
+            assert "httponly" in flags and "samesite=strict" in flags
+
+    run(go)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_voxflow_serve_agents_takes_secure_cookies(tmp_path: Path, flag: bool) -> None:
+    """`voxflow serve BOT --agents HOST:PORT [--secure-cookies]`: the flag reaches the app."""
+    import argparse
+
+    import aiohttp
+
+    from media_bridge.cli import _start_agents, add_commands
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    args = parser.parse_args(["serve", "bots/acme", "--agents", "127.0.0.1:0"]
+                             + (["--secure-cookies"] if flag else []))
+    assert args.secure_cookies is flag
+
+    async def go() -> None:
+        rig = Rig(tmp_path)  # its service, over a real SQLite file
+        rig.add("kim")
+        runner = await _start_agents(args, rig.service)
+        try:
+            host, port = runner.addresses[0][:2]
+            async with aiohttp.ClientSession() as http:
+                resp = await http.post(f"http://{host}:{port}/api/sign-in",
+                                       json={"user": "kim", "password": PASSWORD})
+                assert resp.status == 200
+                flags = [part.strip().lower()
+                         for part in resp.headers["Set-Cookie"].split(";")[1:]]
+        finally:
+            await runner.cleanup()
+            rig.store.close()
+        assert ("secure" in flags) is flag
+
+    run(go)
+
+
 def test_roles_keep_to_their_pages(tmp_path: Path) -> None:
     async def go() -> None:
         async with Rig(tmp_path) as rig:
@@ -274,19 +325,82 @@ def test_end_call_then_wrap_up_with_a_disposition(tmp_path: Path) -> None:
     run(go)
 
 
-def test_a_failed_bridge_tells_the_agent_and_ends_the_call(tmp_path: Path) -> None:
+def test_a_phone_that_does_not_answer_puts_the_caller_back_for_the_next_agent(
+        tmp_path: Path) -> None:
     async def go() -> None:
         async with Rig(tmp_path) as rig:
             rig.add("kim")
-            rig.switch.fail_bridge = "the caller's channel is gone"
+            rig.add("lou")
+            rig.switch.no_answer.add("user/kim")
+            kim, lou = await rig.desk("kim"), await rig.desk("lou")
+            await kim.post("/api/agent/state", {"state": "available"})
+            await rig.service.handoff("call-1", handoff(), CALLER)
+            offer = (await kim.next("offer"))["offer"]
+            await kim.post(f"/api/offers/{offer['offer_id']}/accept")
+            await kim.next("connected")
+            failed = await kim.next("call_failed")
+            assert (failed["call_id"], failed["reason"]) == ("call-1", "Phone did not answer")
+            assert "back in the queue" in failed["text"]
+            state = await kim.next("state")
+            assert (state["state"], state["reason"]) == ("not_ready", "Phone did not answer")
+            # the caller side is told too: the switch plays it to the waiting caller
+            await rig.service.idle()
+            (told,) = rig.switch.sent("connect_failed")
+            assert (told.call_id, told.agent, told.cause) == ("call-1", "kim", "NO_ANSWER")
+            assert rig.service.router.call_state("call-1") == "waiting"
+            assert rig.service.snapshot()["today"]["answered"] == 0
+            # a desktop opened again shows no call
+            again = await rig.desk("kim")
+            assert again.hello["call"] is None and again.hello["state"] == "not_ready"
+            # lou goes available: the caller, still first, is offered to lou and bridged
+            await lou.post("/api/agent/state", {"state": "available"})
+            second = (await lou.next("offer"))["offer"]
+            assert second["call_id"] == "call-1"
+            await lou.post(f"/api/offers/{second['offer_id']}/accept")
+            await lou.next("connected")
+            await rig.service.idle()
+            assert [b.endpoint for b in rig.switch.sent("bridge")] == ["user/kim", "user/lou"]
+            k = rig.store.kpis(*day_window(T0))
+            assert (k.answered, k.waits_ended) == (1, 1)
+
+    run(go)
+
+
+def test_a_refused_bridge_command_tells_the_agent_and_the_caller_waits_again(
+        tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Rig(tmp_path) as rig:
+            rig.add("kim")
+            rig.switch.fail_bridge = "the switch refused to transfer the caller to user/kim"
             kim = await rig.desk("kim")
             await kim.post("/api/agent/state", {"state": "available"})
             await rig.service.handoff("call-1", handoff(), CALLER)
             offer = (await kim.next("offer"))["offer"]
             await kim.post(f"/api/offers/{offer['offer_id']}/accept")
             notice = await kim.next("notice")
-            assert notice["level"] == "error" and "channel is gone" in notice["text"]
+            assert notice["level"] == "error" and "refused to transfer" in notice["text"]
+            assert (await kim.next("call_failed"))["reason"] == "Phone could not be connected"
+            assert (await kim.next("state"))["state"] == "not_ready"
+            assert rig.service.router.call_state("call-1") == "waiting"
+            assert "wrap_up" not in kim.kinds()
+
+    run(go)
+
+
+def test_a_bridge_to_a_caller_who_is_gone_ends_the_call(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Rig(tmp_path) as rig:
+            rig.add("kim")
+            rig.switch.gone.add("call-1")
+            kim = await rig.desk("kim")
+            await kim.post("/api/agent/state", {"state": "available"})
+            await rig.service.handoff("call-1", handoff(), CALLER)
+            offer = (await kim.next("offer"))["offer"]
+            await kim.post(f"/api/offers/{offer['offer_id']}/accept")
+            notice = await kim.next("notice")
+            assert notice["level"] == "error" and "hung up" in notice["text"]
             await kim.next("wrap_up")
+            assert rig.service.router.call_state("call-1") is None
 
     run(go)
 
@@ -448,6 +562,139 @@ def test_a_supervisor_changes_an_agents_state(tmp_path: Path) -> None:
     run(go)
 
 
+# --- voicemails -----------------------------------------------------------------------------
+
+
+def _voicemail(rig: Rig, tmp_path: Path, call_id: str = "call-1") -> tuple[int, bytes]:
+    """A caller of `complaints` who chose voicemail and left one (as queue mode records it)."""
+    from media_bridge.protocol import wav_bytes
+
+    wav = wav_bytes(b"\x10\x00" * 8000, 8000)
+    path = tmp_path / "recordings" / f"{call_id}-voicemail.wav"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(wav)
+    rig.service.voicemail_chosen(call_id)
+    rig.clock.advance(30)
+    voicemail_id = rig.service.voicemail_left(call_id, path, 1.0)
+    assert voicemail_id is not None
+    return voicemail_id, wav
+
+
+def test_voicemails_are_listed_played_and_marked_handled(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Rig(tmp_path) as rig:
+            rig.add("kim")  # complaints and general
+            rig.add("ned", skills="general")
+            rig.add("sue", role="supervisor", name="Sue Park")
+            kim, ned = await rig.desk("kim"), await rig.desk("ned")
+            sue = await rig.desk("sue", first="snapshot")
+            await rig.service.handoff("call-1", handoff(), CALLER)
+            voicemail_id, wav = _voicemail(rig, tmp_path)
+            await kim.next("voicemails")
+            assert (await sue.next("voicemails"))["queue"] == "complaints"
+            await ned.post("/api/agent/state", {"state": "available"})
+            await ned.next("state")
+            assert "voicemails" not in ned.kinds()  # not ned's queue
+            # kim, an agent of complaints: listed with its hand-off, sensitive values scrubbed
+            resp = await kim.client.get("/api/voicemails")
+            text = await resp.text()
+            (item,) = (await resp.json())["voicemails"]
+            assert item["id"] == voicemail_id and item["call_id"] == "call-1"
+            assert (item["queue"], item["left_at"], item["duration_s"]) == (
+                "complaints", T0 + 30, 1.0)
+            assert item["caller"] == {"number": "+15550142", "name": "Sam Ortiz"}
+            assert item["reason"] == "complaint" and "[redacted]" in item["summary"]
+            assert ACCOUNT not in text and item["handled_by"] is None
+            assert item["audio"] == f"/api/voicemails/{voicemail_id}/audio"
+            resp = await kim.client.get(item["audio"])
+            assert resp.status == 200 and await resp.read() == wav
+            assert resp.headers["Content-Type"] == "audio/wav"
+            assert resp.headers["Cache-Control"] == "no-store"
+            # a supervisor sees every queue's, unmasked
+            sue_list = await (await sue.client.get("/api/voicemails")).json()
+            assert ACCOUNT in sue_list["voicemails"][0]["summary"]
+            # ned serves general only: nothing listed, nothing played
+            assert await (await ned.client.get("/api/voicemails")).json() == {"voicemails": []}
+            resp = await ned.client.get(item["audio"])
+            assert (resp.status, await resp.json()) == (
+                403, {"error": "This voicemail was left in a queue you do not serve."})
+            await ned.post(f"/api/voicemails/{voicemail_id}/handled", {"handled": True},
+                           status=403)
+            # kim deals with it: marked, and everyone who lists it is told
+            rig.clock.advance(60)
+            done = await kim.post(f"/api/voicemails/{voicemail_id}/handled", {"handled": True})
+            assert done["voicemail"]["handled_by"] == {"id": "kim", "name": "Kim"}
+            assert done["voicemail"]["handled_at"] == T0 + 90
+            await sue.next("voicemails")
+            await kim.post(f"/api/voicemails/{voicemail_id}/handled", {"handled": "yes"},
+                           status=400)
+            # newest first, and open ones before handled ones
+            await rig.service.handoff("call-2", handoff(request_id="handoff-2"), CALLER)
+            second, _ = _voicemail(rig, tmp_path, "call-2")
+            reopened = await sue.post(f"/api/voicemails/{voicemail_id}/handled",
+                                      {"handled": False})
+            assert reopened["voicemail"]["handled_by"] is None
+
+            async def order() -> list[int]:
+                listed = await (await sue.client.get("/api/voicemails")).json()
+                return [v["id"] for v in listed["voicemails"]]
+
+            assert await order() == [second, voicemail_id]
+            await sue.post(f"/api/voicemails/{second}/handled", {"handled": True})
+            assert await order() == [voicemail_id, second]
+
+    run(go)
+
+
+def test_voicemails_refuse_strangers_and_path_tricks(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for you")
+
+    async def go() -> None:
+        async with Rig(tmp_path) as rig:
+            rig.add("sue", role="supervisor")
+            await rig.service.handoff("call-1", handoff(), CALLER)
+            voicemail_id, wav = _voicemail(rig, tmp_path)
+            anon = await rig.client()
+            for resp in (await anon.get("/api/voicemails"),
+                         await anon.get(f"/api/voicemails/{voicemail_id}/audio"),
+                         await anon.post(f"/api/voicemails/{voicemail_id}/handled",
+                                         json={"handled": True})):
+                assert (resp.status, await resp.json()) == (
+                    401, {"error": "You are signed out. Sign in again."})
+            sue = await rig.signed_in("sue")
+            # only ids name a voicemail; a client's path goes nowhere
+            for path in ("/api/voicemails/..%2F..%2Fsecret.txt/audio",
+                         f"/api/voicemails/{voicemail_id}%2F..%2F..%2Fsecret.txt/audio",
+                         "/api/voicemails/secret.txt/audio", "/api/voicemails/-1/audio",
+                         f"/api/voicemails/{voicemail_id}/../../secret.txt"):
+                resp = await sue.get(path)
+                assert resp.status == 404, path
+                assert "not for you" not in await resp.text()
+            resp = await sue.get("/api/voicemails/99/audio")
+            assert (resp.status, await resp.json()) == (404, {"error": "No such voicemail."})
+            resp = await sue.get(f"/api/voicemails/{voicemail_id}/audio?path={secret}")
+            assert resp.status == 200 and await resp.read() == wav
+            # even a row that names another file is not served: WAV recordings only
+            link = tmp_path / "recordings" / "link.wav"
+            link.symlink_to(secret)
+            for named in (secret, link):
+                rig.store.conn.execute("UPDATE voicemails SET path = ? WHERE id = ?",
+                                       (str(named), voicemail_id))
+                resp = await sue.get(f"/api/voicemails/{voicemail_id}/audio")
+                assert resp.status == 404 and "not for you" not in await resp.text()
+            # a recording removed from the disk: said so
+            (tmp_path / "recordings" / "call-1-voicemail.wav").unlink()
+            rig.store.conn.execute("UPDATE voicemails SET path = ? WHERE id = ?",
+                                   (str(tmp_path / "recordings" / "call-1-voicemail.wav"),
+                                    voicemail_id))
+            resp = await sue.get(f"/api/voicemails/{voicemail_id}/audio")
+            assert resp.status == 404 and "no longer on the server" in (await resp.json())[
+                "error"]
+
+    run(go)
+
+
 # --- pages and the database -----------------------------------------------------------------
 
 
@@ -481,7 +728,7 @@ def test_a_version_1_database_is_upgraded_with_its_records(tmp_path: Path) -> No
     conn.executescript(f"BEGIN;\n{V1}\nPRAGMA user_version = 1;\nCOMMIT;")
     conn.execute("INSERT INTO handoffs VALUES ('c1', 'h1', 'general', 'r', 'normal', 5, 0, '', "
                  "'+1555', '', '+1555', '', '[]', '[]', 1.0)")
-    assert migrate(conn) == 2
+    assert migrate(conn) == 3
     row = conn.execute("SELECT call_id, intent, intent_confidence FROM handoffs").fetchone()
     assert row == ("c1", "", None)
     conn.close()

@@ -51,7 +51,7 @@ CALLER = {"number": "+15550142", "name": "Sam Ortiz", "vip": True, "tier": "gold
 
 class Rig:
     def __init__(self, tmp: Path, config: ServiceConfig | None = None,
-                 dist: Path | None = None) -> None:
+                 dist: Path | None = None, secure_cookies: bool = False) -> None:
         self.store = Store(tmp / "agents.db")
         self.clock = ManualClock(T0)
         self.switch = MemorySwitch()
@@ -60,7 +60,8 @@ class Rig:
             Router(queues), self.store, self.switch, clock=self.clock,
             config=config or ServiceConfig(snapshot_interval_s=0.0))
         self.switch.service = self.service
-        self.app = make_app(self.service, dist or tmp / "no-dist")
+        self.app = make_app(self.service, dist or tmp / "no-dist",
+                            secure_cookies=secure_cookies)
         self.users = self.service.users
         self.clients: list[TestClient[Any, Any]] = []
         self.server: TestServer | None = None

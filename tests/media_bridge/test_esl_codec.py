@@ -162,6 +162,8 @@ def test_commands_byte_by_byte() -> None:
     assert C.uuid_audio_stream_start(UUID, "ws://h/s", 16000) == (
         f"uuid_audio_stream {UUID} start ws://h/s mono 16k")
     assert C.uuid_audio_stream_stop(UUID) == f"uuid_audio_stream {UUID} stop"
+    assert C.uuid_audio_stream_pause(UUID) == f"uuid_audio_stream {UUID} pause"
+    assert C.uuid_audio_stream_resume(UUID) == f"uuid_audio_stream {UUID} resume"
     assert C.uuid_broadcast(UUID, "/tmp/x_0.tmp.r8") == (
         f"uuid_broadcast {UUID} /tmp/x_0.tmp.r8 aleg")
     assert C.uuid_break(UUID) == f"uuid_break {UUID} all"

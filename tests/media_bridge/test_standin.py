@@ -1,5 +1,7 @@
 """The stand-in switch is held to what was observed on a real FreeSWITCH 1.10.12 with
-mod_audio_stream: the handshake, frame sizes and timing, stop/pause/send_text, and the events."""
+mod_audio_stream: the handshake, frame sizes and timing, stop/pause/send_text, and the events;
+and to mod_dptools' inline bridge: a failed bridge parks with `continue_on_fail` (CHANNEL_PARK,
+`originate_disposition`) and hangs the caller up without it."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import asyncio
 import itertools
 import json
 
-from media_bridge.esl import EslClient
-from media_bridge.esl_codec import EslEvent
-from media_bridge.standin import StandInCall, StandInSwitch
+import pytest
+
+from media_bridge.esl import EVENTS, EslClient
+from media_bridge.esl_codec import EslEvent, parse_event_plain
+from media_bridge.standin import StandInCall, StandInSwitch, continues_on_fail
 from tests.media_bridge.rig import CaptureServer, run, until
 
 
@@ -197,5 +201,165 @@ def test_playback_events_and_app_dtmf() -> None:
             dtmf = [e for e in b.seen if e.name == "DTMF"]
             assert [(e.get("DTMF-Digit"), e.get("DTMF-Source")) for e in dtmf] == [
                 ("4", "APP"), ("2", "APP")]
+
+    run(main())
+
+
+# ---- the inline dialplan of queue mode: bridge, then park ----------------------------------
+
+CHANNEL_EVENTS = (*EVENTS, "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PARK")
+
+
+class Dialplan:
+    """A stand-in switch and an Event Socket client subscribed as queue mode is."""
+
+    async def __aenter__(self) -> Dialplan:
+        self.switch = StandInSwitch()
+        port = await self.switch.start()
+        self.esl = EslClient("127.0.0.1", port, "ClueCon", events=CHANNEL_EVENTS)
+        await self.esl.start()
+        self.seen: list[EslEvent] = []
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.esl.close()
+        await self.switch.close()
+
+    async def transfer(self, variables: str, destination: str) -> StandInCall:
+        call = self.switch.new_call()
+        self.esl.watch(call.uuid, self.seen.append)
+        if variables:
+            assert (await self.esl.api(f"uuid_setvar_multi {call.uuid} {variables}")).ok
+        reply = await self.esl.api(f"uuid_transfer {call.uuid} {destination} inline")
+        assert reply.text == "+OK"
+        return call
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.seen]
+
+
+FAIL_OVER = "hangup_after_bridge=true;continue_on_fail=true;voxflow_agent=kim"
+
+
+def test_a_bridge_not_answered_goes_on_to_park_with_continue_on_fail() -> None:
+    async def main() -> None:
+        async with Dialplan() as d:
+            d.switch.no_answer.add("user/kim")
+            call = await d.transfer(FAIL_OVER, "bridge:user/kim,park")
+            await until(lambda: "CHANNEL_PARK" in d.names(), what="CHANNEL_PARK")
+            assert d.names() == ["CHANNEL_PARK"]  # no CHANNEL_BRIDGE before it
+            (park,) = d.seen
+            assert park.unique_id == call.uuid
+            assert park.get("variable_originate_disposition") == "NO_ANSWER"
+            assert park.get("variable_continue_on_fail") == "true"
+            assert park.get("variable_voxflow_agent") == "kim"
+            assert park.get("Channel-State") == "CS_EXECUTE"
+            assert call.inline == [("bridge", "user/kim"), ("park", "")]
+            assert call.parked == 1 and not call.hung_up
+            # parked, the channel takes the next transfer (the next agent)
+            call2 = await d.transfer("", "bridge:user/lou,park")
+            await until(lambda: call2.bridged_to == "user/lou", what="the second bridge")
+
+    run(main())
+
+
+def test_the_park_event_is_encoded_like_every_other() -> None:
+    async def main() -> None:
+        async with Dialplan() as d:
+            call = d.switch.new_call(variables={"voxflow_reason": "late bill: 50% & more"})
+            call.variables["originate_disposition"] = "USER_BUSY"
+            frames: list[bytes] = []
+            listener = next(iter(d.switch._listeners))
+            write = listener.writer.write
+
+            def tap(data: bytes) -> None:  # what goes on the wire
+                frames.append(data)
+                write(data)
+
+            listener.writer.write = tap  # type: ignore[method-assign]
+            d.switch.fire("CHANNEL_PARK", call, [])
+            raw = b"".join(frames)
+            assert b"Content-Type: text/event-plain" in raw
+            body = raw.split(b"\n\n", 1)[1]
+            assert b"Event-Name: CHANNEL_PARK" in body
+            assert b"variable_voxflow_reason: late%20bill%3A%2050%25%20%26%20more" in body
+            event = parse_event_plain(body)
+            assert event.get("variable_voxflow_reason") == "late bill: 50% & more"
+            assert event.unique_id == call.uuid
+
+    run(main())
+
+
+def test_a_bridge_not_answered_without_continue_on_fail_hangs_the_caller_up() -> None:
+    async def main() -> None:
+        async with Dialplan() as d:
+            d.switch.no_answer.add("user/kim")
+            call = await d.transfer("hangup_after_bridge=true", "bridge:user/kim,park")
+            await until(lambda: call.hung_up, what="the hang-up")
+            assert call.hangup_cause == "NO_ANSWER"
+            assert d.names() == ["CHANNEL_HANGUP_COMPLETE"]
+            assert d.seen[0].get("Hangup-Cause") == "NO_ANSWER"
+            assert call.parked == 0 and call.inline == [("bridge", "user/kim")]
+
+    run(main())
+
+
+def test_continue_on_fail_may_name_the_causes() -> None:
+    assert continues_on_fail("true", "NO_ANSWER") and continues_on_fail("1", "USER_BUSY")
+    assert continues_on_fail("user_busy, NO_ANSWER", "USER_BUSY")
+    assert not continues_on_fail("USER_BUSY", "NO_ANSWER")
+    assert not continues_on_fail("", "NO_ANSWER") and not continues_on_fail("false", "X")
+
+    async def main() -> None:
+        async with Dialplan() as d:
+            d.switch.refuse["user/kim"] = "USER_BUSY"  # fails at once, without ringing
+            busy = await d.transfer("continue_on_fail=USER_BUSY", "bridge:user/kim,park")
+            await until(lambda: busy.parked == 1, what="the park")
+            assert busy.variables["originate_disposition"] == "USER_BUSY"
+            d.switch.no_answer.add("user/lou")
+            other = await d.transfer("continue_on_fail=USER_BUSY", "bridge:user/lou,park")
+            await until(lambda: other.hung_up, what="the hang-up")
+            assert other.hangup_cause == "NO_ANSWER"
+
+    run(main())
+
+
+@pytest.mark.parametrize("hangup_after_bridge", [True, False])
+def test_an_answered_bridge_and_the_agent_hanging_up(hangup_after_bridge: bool) -> None:
+    async def main() -> None:
+        async with Dialplan() as d:
+            variables = "continue_on_fail=true" + (
+                ";hangup_after_bridge=true" if hangup_after_bridge else "")
+            # the delimiter form, for an endpoint with commas
+            call = await d.transfer(variables, "m:^:bridge:{a=1,b=2}user/kim^park")
+            await until(lambda: "CHANNEL_BRIDGE" in d.names(), what="CHANNEL_BRIDGE")
+            assert call.bridged_to == "{a=1,b=2}user/kim"
+            await call.far_end_hangs_up()
+            await until(lambda: len(d.seen) == 3, what="the events after the bridge")
+            if hangup_after_bridge:
+                assert call.hung_up
+                assert call.hangup_cause == "NORMAL_CLEARING" and call.parked == 0
+                assert d.names() == ["CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+                                     "CHANNEL_HANGUP_COMPLETE"]
+            else:  # the dialplan goes on after the bridge: the caller is parked
+                assert call.parked == 1 and not call.hung_up
+                assert d.names() == ["CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PARK"]
+
+    run(main())
+
+
+def test_a_caller_who_hangs_up_while_the_agent_rings_is_not_parked() -> None:
+    async def main() -> None:
+        async with Dialplan() as d:
+            ringing = d.switch.ring_until = asyncio.Event()
+            d.switch.no_answer.add("user/kim")
+            call = await d.transfer(FAIL_OVER, "bridge:user/kim,park")
+            await call.hang_up()
+            ringing.set()
+            await until(lambda: not d.switch._tasks, what="the inline dialplan to end")
+            # events come in wire order before a later reply: all of them are in by now
+            await d.esl.api("uuid_kill 00000000-0000-4000-8000-000000000000")
+            assert d.names() == ["CHANNEL_HANGUP_COMPLETE"] and call.parked == 0
+            assert call.inline == [("bridge", "user/kim")]
 
     run(main())

@@ -16,6 +16,7 @@ import { duration, OFFER_ENDED, STATE_LABELS, words } from "../shared/format";
 import { Header } from "../shared/Header";
 import { Notices, useNotices } from "../shared/Notices";
 import { useSocket } from "../shared/socket";
+import { Voicemails } from "../shared/Voicemails";
 import { ScreenPopView } from "./ScreenPop";
 
 interface Desk {
@@ -68,6 +69,10 @@ function reduce(desk: Desk, m: DesktopMessage): Desk {
       return { ...desk, offer: null, screen: desk.call ? desk.screen : null };
     case "connected":
       return { ...desk, offer: null, call: m.call };
+    case "call_failed":
+      // The agent's phone never took the call: the caller went back to the queue.
+      if (desk.call?.call_id !== m.call_id) return desk;
+      return { ...desk, call: null, screen: null };
     case "wrap_up":
       return { ...desk, wrapUntil: m.until };
     case "wrap_up_ended":
@@ -80,12 +85,15 @@ function reduce(desk: Desk, m: DesktopMessage): Desk {
 export function Desktop({ user, onSignedOut }: { user: User; onSignedOut: () => void }) {
   const [desk, dispatch] = useReducer(reduce, EMPTY);
   const { notices, add, dismiss } = useNotices();
+  const [voicemails, setVoicemails] = useState(0);
 
   const onMessage = useCallback(
     (m: DesktopMessage) => {
       dispatch(m);
       if (m.type === "offer_ended") add("info", OFFER_ENDED[m.reason] ?? `The offer ended (${words(m.reason)}).`);
       if (m.type === "notice") add(m.level, m.text);
+      if (m.type === "call_failed") add("error", m.text);
+      if (m.type === "voicemails" || m.type === "hello") setVoicemails((n) => n + 1);
       if (m.type === "wrap_up_ended" && m.timed_out) add("info", "Wrap-up time ran out; the call was closed without a disposition.");
     },
     [add],
@@ -110,6 +118,7 @@ export function Desktop({ user, onSignedOut }: { user: User; onSignedOut: () => 
     await signOut().catch(() => undefined);
     onSignedOut();
   };
+  const voicemailError = useCallback((text: string) => add("error", text), [add]);
 
   return (
     <>
@@ -125,6 +134,7 @@ export function Desktop({ user, onSignedOut }: { user: User; onSignedOut: () => 
             {desk.call && desk.state === "on_call" && <CallBar call={desk.call} screen={desk.screen} act={act} />}
             {desk.state === "wrap_up" && <WrapUp desk={desk} act={act} />}
             {desk.screen ? <LivePop screen={desk.screen} call={desk.call} /> : <Idle desk={desk} />}
+            <Voicemails version={voicemails} onError={voicemailError} onSignedOut={onSignedOut} />
           </>
         )}
       </main>

@@ -72,6 +72,21 @@ export interface CallInfo {
   offer_id: string;
 }
 
+/** A voicemail a waiting caller left (`GET /api/voicemails`); `audio` plays it (signed in). */
+export interface Voicemail {
+  id: number;
+  call_id: string;
+  queue: string;
+  left_at: number;
+  duration_s: number;
+  caller: { number: string; name: string };
+  reason: string;
+  summary: string;
+  handled_at: number | null;
+  handled_by: { id: string; name: string } | null;
+  audio: string;
+}
+
 export interface Kpis {
   waits_ended: number;
   answered: number;
@@ -145,6 +160,8 @@ export type DesktopMessage =
   | { type: "offer_ended"; offer_id: string; reason: string }
   | { type: "connected"; call: CallInfo; now: number }
   | { type: "call_ended"; call_id: string }
+  | { type: "call_failed"; call_id: string; reason: string; text: string }
+  | { type: "voicemails"; queue: string }
   | { type: "wrap_up"; call_id: string; until: number; now: number }
   | { type: "wrap_up_ended"; call_id: string; timed_out: boolean }
   | { type: "notice"; level: "info" | "error"; text: string }

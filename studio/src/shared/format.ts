@@ -61,4 +61,5 @@ export const OUTCOMES: Record<string, string> = {
   voicemail: "Voicemail",
   disconnected: "Disconnected after the maximum wait",
   callback_requested: "Callback requested",
+  bridge_failed: "Not put through to the agent's phone; waited again",
 };

@@ -5,16 +5,23 @@ import { duration, percent, STATE_LABELS, words } from "../shared/format";
 import { Header } from "../shared/Header";
 import { Notices, useNotices } from "../shared/Notices";
 import { useSocket } from "../shared/socket";
+import { Voicemails } from "../shared/Voicemails";
 
 const STATE_ORDER: AgentState[] = ["available", "offered", "on_call", "wrap_up", "not_ready", "logged_out"];
 
 export function Supervisor({ user, onSignedOut }: { user: User; onSignedOut: () => void }) {
   const [snap, setSnap] = useState<Snapshot | null>(null);
+  const [voicemails, setVoicemails] = useState(0);
   const { notices, add, dismiss } = useNotices();
   const onMessage = useCallback((m: Snapshot | { type: string }) => {
     if (m.type === "snapshot") setSnap(m as Snapshot);
+    if (m.type === "voicemails") setVoicemails((n) => n + 1);
   }, []);
+  const voicemailError = useCallback((text: string) => add("error", text), [add]);
   const link = useSocket(onMessage, onSignedOut);
+  useEffect(() => {
+    if (link === "open") setVoicemails((n) => n + 1); // pushes may have been missed meanwhile
+  }, [link]);
 
   const leave = async () => {
     await signOut().catch(() => undefined);
@@ -36,6 +43,7 @@ export function Supervisor({ user, onSignedOut }: { user: User; onSignedOut: () 
       <Notices notices={notices} dismiss={dismiss} />
       <main className="supervisor">
         {!snap ? <p className="muted">Loading the floor…</p> : <Floor snap={snap} setState={setState} />}
+        <Voicemails version={voicemails} onError={voicemailError} onSignedOut={onSignedOut} />
       </main>
     </>
   );
