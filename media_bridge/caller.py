@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from media_bridge.ear import Ear
+from media_bridge.hearing import FOREIGN_LETTER_RATIO, LETTER_RATIO
 from media_bridge.server import metadata_for
 from media_bridge.standin import StandInCall
 from media_bridge.voice import VoiceService
@@ -70,6 +71,10 @@ class AudioCaller:
         self.transcript: list[str] = []
         self._shown = 0  # utterances already in the transcript
         self._last_action = 0.0  # when the caller last spoke or pressed a key
+        # The ear is English: a call in another language is matched by its letters, looser.
+        language = str(test.givens.get("language", "") or "en")
+        self._letter_ratio = LETTER_RATIO if language.lower().startswith("en") \
+            else FOREIGN_LETTER_RATIO
 
     async def run(self) -> CallResult:
         mocks = MockServer(self.service.bot.folder / "tests" / "mocks",
@@ -135,7 +140,8 @@ class AudioCaller:
         call = self.call
         assert call is not None
         if line.kind in ("says", "asks"):
-            match = await self.ear.expect(str(line.value), EXPECT_TIMEOUT_S, self._busy)
+            match = await self.ear.expect(str(line.value), EXPECT_TIMEOUT_S, self._busy,
+                                          letter_ratio=self._letter_ratio)
             if match is None:
                 rest = self.ear.unmatched()
                 return ("the bot did not say it; heard after the last match: "

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from media_bridge.hearing import Match, find, words
+from media_bridge.hearing import LETTER_RATIO, Match, find, words
 
 BUSY_LIMIT = 4  # a busy line extends a timeout, but never beyond this many timeouts
 GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
@@ -119,7 +119,8 @@ class Ear:
         return [u.text or "(not transcribed)" for u in self.utterances]
 
     async def expect(self, text: str, timeout_s: float,
-                     busy: Callable[[], bool] = lambda: False) -> Match | None:
+                     busy: Callable[[], bool] = lambda: False, *,
+                     letter_ratio: float = LETTER_RATIO) -> Match | None:
         """Wait until `text` is heard after the cursor; move the cursor past it. The timeout
         counts quiet time only: while `busy()` (audio playing, the caller talking) it waits."""
         want = words(text)
@@ -127,7 +128,7 @@ class Ear:
         deadline, limit = now + timeout_s, now + BUSY_LIMIT * timeout_s
         while True:
             await self.transcribe_closed()
-            match = find(want, self.heard(), self.cursor)
+            match = find(want, self.heard(), self.cursor, letter_ratio=letter_ratio)
             if match is not None:
                 self.cursor = match.end
                 return match

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -227,11 +228,25 @@ def handoff_problem(action: A.Handoff, line: Line) -> str | None:
             name, want = value
             if name not in fields:
                 return f"the handoff context has no {name!r} (it has {sorted(fields)})"
-            if fields[name].value != want:
+            if not _same_value(fields[name].value, want):
                 return f"context {name} is {fields[name].value!r}, not {want!r}"
         if kind == "sensitive" and not (value in fields and fields[value].sensitive):
             return f"context {value} is not marked sensitive"
     return None
+
+
+def _same_value(got: Any, want: Any) -> bool:
+    """A context value as the test wrote it; words the caller said match whatever case and
+    punctuation a recogniser gave them ("The internet keeps dropping." is what they said)."""
+    if got == want:
+        return True
+    if isinstance(got, str) and isinstance(want, str):
+        return _spoken(got) == _spoken(want) != ""
+    return False
+
+
+def _spoken(text: str) -> str:
+    return " ".join(re.findall(r"[\w']+", text.lower()))
 
 
 def _timestamp(value: Any) -> float:

@@ -517,7 +517,10 @@ def _currency(text: str) -> Parsed:
         if w == "a" and i + 1 < len(words) and words[i + 1] in _MAJOR:  # "a buck fifty"
             elems.append(_Elem("num", 1, i, i + 1))
         elif w in _MAJOR:
-            elems.append(_Elem("major", 0, i, i + 1))
+            if elems and elems[-1].kind == "major" and elems[-1].end == i:
+                elems[-1] = elems[-1]._replace(end=i + 1)  # "$10 dollars": one unit, said twice
+            else:
+                elems.append(_Elem("major", 0, i, i + 1))
         elif w in _MINOR and (w != "p" or (elems and elems[-1].kind == "num")):
             elems.append(_Elem("minor", 0, i, i + 1))
         elif w in ("$", "€", "£"):
@@ -650,11 +653,17 @@ def _year_at(words: Sequence[str], i: int) -> tuple[int, int] | None:
     return None
 
 
+# Words a caller (or a recogniser's punctuation) puts between the day and the year.
+_BEFORE_YEAR = frozenset({"in", "it's", "its", "of"})
+
+
 def _with_year(words: Sequence[str], month: int, options: list[tuple[int, int, bool]],
                today: _Date) -> tuple[_Date | None, int] | None:
     """The first day reading that a year follows, else the longest reading without one."""
     for day, j, _ in options:
         year = _year_at(words, j)
+        if year is None and j < len(words) and words[j] in _BEFORE_YEAR:
+            year = _year_at(words, j + 1)  # "november thirtieth, it's nineteen seventy two"
         if year is not None:
             return _valid(year[0], month, day), year[1]
     if options:
@@ -1030,6 +1039,8 @@ def _yes_no(text: str) -> Parsed:
         return Parsed(stripped == "1", True, stripped)
     toks = _tokens(text, drop=frozenset())
     words = [t.word.replace("'", "") for t in toks]
+    if words and words[0] == "know":  # a recogniser's spelling of a first "no" ("Know.")
+        words[0] = "no"
     # Doubt anywhere decides, before longer phrases can claim its words ("i don't know" holds
     # the no-phrase "i dont").
     if any(tuple(words[i:i + len(p)]) == p for p in _UNSURE for i in range(len(words))):

@@ -94,3 +94,47 @@ def silence(ms: int, rate: int) -> bytes:
 
 def duration_ms(pcm: bytes, rate: int) -> int:
     return len(pcm) * 1000 // (2 * rate)
+
+
+class PauseDetector:
+    """Notices a pause in speech from frame energies: the last `pause_ms` all quieter than a
+    quarter of the louder speech heard so far and near the quietest frames (the noise floor)."""
+
+    FRAME_MS = 20
+
+    def __init__(self, pause_ms: int) -> None:
+        self.pause_frames = max(1, pause_ms // self.FRAME_MS)
+        self._energies: list[float] = []
+        self._rest = np.zeros(0, dtype=np.float32)
+        self._quiet = 0
+        self._reported = False
+        self.frames = 0  # frames heard
+        self.speech_frames = 0  # frames that were not quiet
+
+    @property
+    def quiet_ms(self) -> int:
+        """How long the speaker has been quiet, up to now."""
+        return self._quiet * self.FRAME_MS
+
+    def push(self, samples: np.ndarray, rate: int) -> bool:
+        """True once per pause, when it has lasted `pause_ms`."""
+        frame = rate * self.FRAME_MS // 1000
+        data = np.concatenate([self._rest, samples]) if self._rest.size else samples
+        n = data.size // frame
+        self._rest = data[n * frame:]
+        found = False
+        for k in range(n):
+            energy = float(np.mean(data[k * frame:(k + 1) * frame] ** 2)) + 1e-10
+            self._energies.append(energy)
+            history = np.asarray(self._energies)
+            loud = float(np.percentile(history, 90))
+            floor = float(np.percentile(history, 10))
+            quiet = energy < max(floor * 4.0, loud * 0.02) and loud > floor * 10.0
+            self._quiet = self._quiet + 1 if quiet else 0
+            self.frames += 1
+            self.speech_frames += not quiet
+            if self._quiet < self.pause_frames:
+                self._reported = False
+            elif not self._reported:
+                self._reported = found = True
+        return found

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -93,12 +92,8 @@ class SpeechListener:
         if not action.speech:
             self.stop_listening()
             return
-        task = Task.from_listen(action)
-        extra = self.hints(action) if self.hints is not None else ()
-        if extra:
-            task = dataclasses.replace(task, hints=task.hints + tuple(
-                h for h in extra if h not in task.hints))
-        self._task = task
+        self._task = Task.from_listen(
+            action, self.hints(action) if self.hints is not None else ())
         self._prepare()
         if self._utterance is None and not self.vad.speaking:
             self.vad.reset()  # a new question: the silence before it means nothing

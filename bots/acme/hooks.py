@@ -9,6 +9,7 @@ the flow decides what is sensitive.
 from __future__ import annotations
 
 import hashlib
+import re
 
 # Words that suggest the whole household is cut off, not just one device.
 _SEVERE_WORDS = (
@@ -36,7 +37,8 @@ def log_outage_report(zip_code: str, description: str) -> dict:
     ("high" when the description sounds like a full loss of service, else "normal").
     """
     zip_code = "".join(ch for ch in str(zip_code) if ch.isdigit())
-    text = " ".join(str(description).lower().split())
+    # The words alone: a recogniser's capitals and full stops are no different report.
+    text = " ".join(re.findall(r"[\w']+", str(description).lower()))
     severity = "high" if any(word in text for word in _SEVERE_WORDS) else "normal"
     return {
         "ticket_id": _short_id("OUT", zip_code, text),

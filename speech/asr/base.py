@@ -18,6 +18,7 @@ speech): both go down the runtime's no-match path.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -87,8 +88,15 @@ class Task:
         return lo, hi
 
     @classmethod
-    def from_listen(cls, listen: Listen) -> Task:
-        """The task for a runtime `Listen` action (what the compiler's `Expect` says)."""
+    def from_listen(cls, listen: Listen, hints: tuple[str, ...] = ()) -> Task:
+        """The task for a runtime `Listen` action (what the compiler's `Expect` says), with
+        `hints` (the bot's words for the step, speech/vocabulary.py) after the step's own."""
+        task = cls._from_listen(listen)
+        extra = tuple(h for h in hints if h not in task.hints)
+        return dataclasses.replace(task, hints=task.hints + extra) if extra else task
+
+    @classmethod
+    def _from_listen(cls, listen: Listen) -> Task:
         slot = listen.slot_type
         intents = tuple(listen.intents)
         if slot in _YES_NO_TYPES:

@@ -1,9 +1,10 @@
 """A closed grammar first, an open-vocabulary engine when the grammar is not sure.
 
-For input steps that take both a closed set of answers and free speech (a menu that also takes
-intents or open questions, a yes/no question where "an agent please" must still reach the
-step's handler). Both recognizers hear the whole utterance; the second one only buffers audio
-until it is needed.
+For menu and yes/no steps: the grammar hears expected answers fast, the open engine confirms
+the ones the grammar is unsure of, and hears free speech where the step takes it too (a menu
+that also takes intents or open questions, a yes/no question where "an agent please" must still
+reach the step's handler). Both recognizers hear the whole utterance; the second one only
+buffers audio until it is needed.
 
 At `finish()`:
 

@@ -12,18 +12,20 @@ The default policy, chosen by measurement (bench/asr_accuracy.py, docs/benchmark
   digit.
 * open questions, dates, amounts, free text -> whisper, prompted with the step's phrases and
   hints: only an open vocabulary can.
-* a menu or yes/no step that also accepts intents (handlers such as "on intent agent_request",
-  an open `question` choice: every such step of the example bots) -> cascade (cascade.py):
-  sphinx, then whisper when sphinx is below `accept` (0.6). 98 % of menu answers and 100 % of
-  yes/no answers, 35 ms p50 when the grammar is sure, ~0.7 s when Whisper is asked; other
-  speech reaches Whisper, whose text the runtime's intent matching reads.
+* every menu and yes/no step -> cascade (cascade.py): sphinx, then whisper when sphinx is
+  below `accept` (0.6). The grammar scores short answers on a phone line unevenly ("yes" at
+  0.3 while right), and a second engine that hears the same answer confirms it; in steps that
+  take intents (handlers such as "on intent agent_request", an open `question` choice) other
+  speech reaches Whisper, whose text the runtime's intent matching reads. 98 % of menu answers
+  and 100 % of yes/no answers, 35 ms p50 when the grammar is sure, ~0.7 s when Whisper is
+  asked.
 * anything, when a Vosk model is configured -> vosk: the deployment supplied a model for its
   language (grammar mode for closed steps, free decoding for open ones).
 
 Configuration: `AsrPolicy(...)` fields, or the environment through `AsrPolicy.from_env()`:
 VOXFLOW_VOSK_MODEL (a Vosk model folder: vosk for every step), VOXFLOW_ASR_MENU,
 VOXFLOW_ASR_YES_NO, VOXFLOW_ASR_DIGITS, VOXFLOW_ASR_OPEN (each "sphinx", "whisper" or "vosk"),
-VOXFLOW_ASR_FALLBACK ("whisper", or "none" to hear only the grammar in steps with intents) and
+VOXFLOW_ASR_FALLBACK ("whisper", or "none" to hear only the grammar in closed steps) and
 VOXFLOW_ASR_ACCEPT (the grammar confidence a cascade takes without asking Whisper, 0-1).
 
 Engines are created once per process per configuration and shared (see each engine for what
@@ -56,7 +58,7 @@ class AsrPolicy:
     yes_no: str = "sphinx"
     digits: str = "whisper"
     open: str = "whisper"
-    fallback: str = "whisper"  # for closed steps that accept intents; "" or "none": no fallback
+    fallback: str = "whisper"  # for closed steps (menus, yes/no); "" or "none": no fallback
     accept: float = 0.6  # a cascade takes the grammar's answer from this confidence on
     vosk_model: str | None = None  # set: vosk hears every step
     whisper_digit_partials: bool = True  # decode digits at pauses so `complete` can fire
@@ -103,7 +105,7 @@ class AsrPolicy:
         name = {"menu": self.menu, "yes_no": self.yes_no, "digits": self.digits,
                 "open": self.open}[task.kind]
         fallback = "" if self.fallback in ("", "none") else self.fallback
-        if task.kind in ("menu", "yes_no") and task.intents and name in CLOSED_ENGINES \
+        if task.kind in ("menu", "yes_no") and name in CLOSED_ENGINES \
                 and fallback and fallback != name:
             return f"{name}+{fallback}"
         return name

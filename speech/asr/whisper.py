@@ -47,7 +47,7 @@ import numpy as np
 
 from speech.asr.base import NOTHING, AsrError, Hypothesis, Task, check_rate
 from speech.asr.text import digit_string, prompt_list
-from speech.audio import StreamResampler, to_float
+from speech.audio import PauseDetector, StreamResampler, to_float
 
 MODEL_RATE = 16000
 WINDOW_S = 30
@@ -244,6 +244,8 @@ def _clean(text: str) -> str:
     text = text.replace("...", " ").replace("\u2026", " ")
     if text.strip().startswith(("[", "(")) and text.strip().endswith(("]", ")")):
         return ""  # "[BLANK_AUDIO]", "(music)"
+    if not any(c.isalnum() for c in text):
+        return ""  # ". . . ." for a noise it could not place
     return " ".join(text.split())
 
 
@@ -257,7 +259,7 @@ class WhisperRecognizer:
         self._samples = 0
         self._done = False
         self._complete = False
-        self._pause = _PauseDetector(engine.pause_ms) if engine.partials else None
+        self._pause = PauseDetector(engine.pause_ms) if engine.partials else None
         self._decoded_at = 0  # samples when the last partial was decoded
         self._last_partial = ""
         self._cached: tuple[int, Hypothesis] | None = None  # (samples, final result) at a pause
@@ -324,38 +326,3 @@ class WhisperRecognizer:
     def cancel(self) -> None:
         self._done = True
         self._chunks = []
-
-
-class _PauseDetector:
-    """Notices a pause in speech from frame energies: the last `pause_ms` all quieter than a
-    quarter of the louder speech heard so far and near the quietest frames (the noise floor)."""
-
-    FRAME_MS = 20
-
-    def __init__(self, pause_ms: int) -> None:
-        self.pause_frames = max(1, pause_ms // self.FRAME_MS)
-        self._energies: list[float] = []
-        self._rest = np.zeros(0, dtype=np.float32)
-        self._quiet = 0
-        self._reported = False
-
-    def push(self, samples: np.ndarray, rate: int) -> bool:
-        """True once per pause, when it has lasted `pause_ms`."""
-        frame = rate * self.FRAME_MS // 1000
-        data = np.concatenate([self._rest, samples]) if self._rest.size else samples
-        n = data.size // frame
-        self._rest = data[n * frame:]
-        found = False
-        for k in range(n):
-            energy = float(np.mean(data[k * frame:(k + 1) * frame] ** 2)) + 1e-10
-            self._energies.append(energy)
-            history = np.asarray(self._energies)
-            loud = float(np.percentile(history, 90))
-            floor = float(np.percentile(history, 10))
-            quiet = energy < max(floor * 4.0, loud * 0.02) and loud > floor * 10.0
-            self._quiet = self._quiet + 1 if quiet else 0
-            if self._quiet < self.pause_frames:
-                self._reported = False
-            elif not self._reported:
-                self._reported = found = True
-        return found

@@ -1,6 +1,6 @@
 """Matching `bot says "..."` against what a recogniser wrote down of the bot's audio."""
 
-from media_bridge.hearing import find, words
+from media_bridge.hearing import FOREIGN_LETTER_RATIO, find, words
 
 
 def test_words_spell_numbers_as_single_digits() -> None:
@@ -42,3 +42,13 @@ def test_a_misheard_name_matches_by_its_letters_without_eating_the_next_sentence
     first = find(words("Thanks for calling Acme Telecom"), heard)
     assert first is not None and first.end <= heard.index("your") - 1
     assert find(words("For your balance, press 1"), heard, first.end) is not None
+
+
+def test_a_spanish_line_heard_by_the_english_ear_matches_only_with_the_foreign_ratio() -> None:
+    heard = words("Grasse poor lamour at me tell com. For your balance, press one.")
+    spanish = words("Gracias por llamar a Acme Telecom.")
+    assert find(spanish, heard) is None  # English lines keep the strict letter ratio
+    match = find(spanish, heard, letter_ratio=FOREIGN_LETTER_RATIO)
+    assert match is not None and match.end <= heard.index("for")
+    english = words("Thanks for calling that me tell a com.")
+    assert find(spanish, english, letter_ratio=FOREIGN_LETTER_RATIO) is None

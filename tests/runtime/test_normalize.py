@@ -206,6 +206,8 @@ def test_number_text() -> None:
     ("um i'd like to pay forty dollars please", 40.0),
     ("forty dollars no fifty dollars", 50.0),
     ("$25 and 50 cents", 25.5),
+    ("$10 dollars.", 10.0),  # a recogniser writes the sign and keeps the word
+    ("About $200.", 200.0),
     ("twenty five five", None),  # "five" is no way to say cents
     ("twenty five dollars and a hundred cents", None),
     ("minus five dollars", None),
@@ -289,6 +291,10 @@ def test_currency_text_includes_the_sign() -> None:
     ("3-4-2027", "2027-03-04"),
     ("2027-03-04", "2027-03-04"),
     ("um it was on 11/2/2026", "2026-11-02"),
+    # a recogniser's text
+    ("November 30, it's 1972.", "1972-11-30"),
+    ("the fourth of July in nineteen eighty five", "1985-07-04"),
+    ("1st of July, 1985.", "1985-07-01"),
     # rejections
     ("february thirtieth", None),
     ("april thirty first", None),
@@ -431,8 +437,9 @@ def test_time(text: str, expected: str | None) -> None:
     ("that's not right", False), ("that is not correct", False), ("incorrect", False),
     ("i don't think so", False), ("i do not", False), ("absolutely not", False),
     ("of course not", False), ("no no no", False), ("okay no", False), ("never", False),
-    ("2", False),
-    ("yes no", None), ("no yes", None), ("yeah no", None), ("no that's right", None),
+    ("2", False), ("Know.", False), ("Know that's everything.", False),
+    ("yes no", None), ("i know", None), ("no yes", None), ("yeah no", None),
+    ("no that's right", None),
     ("i'm not sure", None), ("maybe", None), ("i don't know", None), ("not sure yes", None),
     ("what", None), ("", None), ("3", None),
 ])

@@ -98,13 +98,14 @@ def test_default_policy_for_the_acme_steps() -> None:
     listens = bot_listens("acme")
     names = {step: policy.engine_name(Task.from_listen(listen))
              for step, listen in listens.items()}
-    # Every acme step takes the global intents (agent_request, goodbye): closed steps cascade.
+    # Closed steps cascade to Whisper; digits and open questions go to Whisper itself.
     assert names["step.main_menu"] == "sphinx+whisper"
     assert names["step.anything_else/0"] == "sphinx+whisper"
     assert names["step.balance/1"] == "whisper"
     assert names["step.outage_report/2"] == "whisper"
-    assert policy.engine_name(Task(kind="menu", phrases=("mail", "branch"))) == "sphinx"
-    assert policy.engine_name(Task(kind="yes_no")) == "sphinx"
+    # Without intents too: Whisper confirms answers the grammar scored low.
+    assert policy.engine_name(Task(kind="menu", phrases=("mail", "branch"))) == "sphinx+whisper"
+    assert policy.engine_name(Task(kind="yes_no")) == "sphinx+whisper"
     no_fallback = AsrPolicy(fallback="none")
     assert no_fallback.engine_name(Task.from_listen(listens["step.main_menu"])) == "sphinx"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from runtime.inputs import MIN_SPEECH_CONFIDENCE
 from runtime.normalize import normalize
 from speech.asr.base import AsrError, Task
-from speech.asr.sphinx import SphinxEngine, build_grammar
-from tests.speech.asr_support import bot_listens, caller, feed
+from speech.asr.sphinx import EXTRA_SPEECH_CAP, SphinxEngine, build_grammar
+from tests.speech.asr_support import SYNTH_RATE, bot_listens, caller, feed, speech
 
 ACME_OUT_OF_GRAMMAR = ("what time do you close", "i want to talk about my mortgage",
                        "can you tell me the weather", "good morning", "cancel my subscription",
@@ -164,3 +165,28 @@ def test_cancel_and_reuse(engine: SphinxEngine, acme_menu: Task) -> None:
     with pytest.raises(RuntimeError, match="finished"):
         rec.feed(b"\0\0" * 160)
     assert hear(engine, acme_menu, caller("balance", snr_db=25, seed=7)).text == "balance"
+
+
+def test_a_sentence_that_is_no_answer_does_not_complete_while_the_caller_talks(
+        engine: SphinxEngine, acme_menu: Task) -> None:
+    # Its best path rests on a phrase for a while ("...my number"); ending the turn there cut
+    # the caller off mid-sentence and the open engine heard half of it.
+    sentence = "can I keep my number if I move house"
+    audio = caller(sentence, snr_db=25, seed=5, trailing_ms=1500)
+    words = np.abs(np.frombuffer(speech(sentence), dtype="<i2").astype(np.float32))
+    last_word_ends_s = 0.25 + np.flatnonzero(words > 0.05 * words.max())[-1] / SYNTH_RATE
+    rec = engine.recognizer(acme_menu, 8000)
+    _, completed_at = feed(rec, audio, 8000, stop_when_complete=True)
+    assert completed_at is None or completed_at > last_word_ends_s
+    rec.cancel()
+
+
+def test_speech_beyond_the_answer_caps_the_confidence(engine: SphinxEngine,
+                                                      acme_menu: Task) -> None:
+    # "I want to make a payment" is no phrase of this menu ("make a payment" is): the grammar
+    # puts "I want to" in silence, and says so with a confidence the runtime does not take.
+    hyp = hear(engine, acme_menu, caller("well I really want to make a payment", snr_db=25,
+                                         seed=7))
+    assert hyp.confidence <= EXTRA_SPEECH_CAP, hyp
+    right = hear(engine, acme_menu, caller("make a payment", snr_db=25, seed=7))
+    assert right.text == "make a payment" and right.confidence > EXTRA_SPEECH_CAP, right

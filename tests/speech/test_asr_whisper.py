@@ -101,3 +101,11 @@ def test_nothing_heard(engine: WhisperEngine) -> None:
 def test_bad_model_path() -> None:
     with pytest.raises(AsrError, match="/nonexistent/whisper"):
         WhisperEngine("/nonexistent/whisper").recognizer(Task(kind="open"), 8000)
+
+
+def test_text_without_words_is_nothing_heard() -> None:
+    from speech.asr.whisper import _clean
+
+    assert _clean(". . . . . . .") == ""  # tiny.en's answer to a noise, at 0.94 confidence
+    assert _clean("[BLANK_AUDIO]") == "" and _clean("...") == ""
+    assert _clean("Yesterday...") == "Yesterday"
