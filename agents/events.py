@@ -105,9 +105,16 @@ class BridgeFailed:
     offer_id: str = ""  # the accepted offer this bridge was for; "" for whichever it was
     cause: str = ""  # the switch's word for it (NO_ANSWER, USER_BUSY...), for the records
     reason: str = ""  # for people: the agent's not-ready reason ("Phone did not answer")
-    # The caller is gone too (their stream could not be resumed): the call is abandoned
-    # instead of waiting again.
+    # The caller is gone too (their stream could not be resumed, or they hung up while the
+    # agent's phone rang: `cause` CALLER_HUNG_UP): the call is abandoned instead of waiting
+    # again.
     caller_gone: bool = False
+
+
+# `BridgeFailed.cause` when the caller hung up while the agent's phone rang (FreeSWITCH's
+# originate disposition for a call its originator ended before the far end answered). The
+# phone did nothing wrong: the agent is not set not ready for it.
+CALLER_HUNG_UP = "ORIGINATOR_CANCEL"
 
 
 @dataclass(frozen=True, kw_only=True)

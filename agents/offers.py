@@ -125,7 +125,8 @@ def bridge_failed(core: Core, ev: E.BridgeFailed) -> None:
     """The switch could not connect the caller to the agent who accepted. The call waits again
     with its key (its place), its time in the queue counting on, and prefers other agents; the
     agent goes not ready (or logs out, if they asked to after this call), so the call is not
-    rung again on a phone that fails."""
+    rung again on a phone that fails. A caller who hung up while the phone rang
+    (`E.CALLER_HUNG_UP`) is abandoned, and the agent is free again."""
     call = core.calls.get(ev.call_id)
     if call is None or call.state != "connected" or call.kind != "live":
         return  # gone, or a callback (its legs are the originate's, see originate_result)
@@ -141,8 +142,14 @@ def bridge_failed(core: Core, ev: E.BridgeFailed) -> None:
     agent.call_id = None
     agent.handled -= 1  # `fewest_calls` counts calls taken: this one was not
     after, agent.after = agent.after, None
-    core.set_agent_state(agent, *(after if after and after[0] == "logged_out"
-                                  else ("not_ready", reason)))
+    if ev.caller_gone and ev.cause == E.CALLER_HUNG_UP:
+        # The caller hung up while the phone rang: the phone is fine and there was no
+        # conversation to wrap up, so the agent goes on as after a wrap-up (available, or
+        # what they asked for during the call).
+        core.set_agent_state(agent, *(after or ("available", "")))
+    else:
+        core.set_agent_state(agent, *(after if after and after[0] == "logged_out"
+                                      else ("not_ready", reason)))
     if ev.caller_gone:
         core.emit(C.Abandoned(at=core.now, call_id=call.id, queue=call.queue))
         call_side.finish(core, call)

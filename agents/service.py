@@ -287,12 +287,15 @@ class AgentService:
             desk = self._desk(c.agent)
             if desk is not None and desk.call and desk.call["call_id"] == c.call_id:
                 desk.call = desk.screen = None
+                if c.cause == E.CALLER_HUNG_UP:  # nothing wrong with the phone (offers.py)
+                    text = ("The caller hung up while your phone was ringing. There is "
+                            "nothing to wrap up.")
+                else:
+                    text = (f"The call could not be put through to your phone ({c.reason}). "
+                            "The caller is back in the queue and keeps their place; you are "
+                            "not ready until you go available.")
                 self._push(desk, {"type": "call_failed", "call_id": c.call_id,
-                                  "reason": c.reason,
-                                  "text": f"The call could not be put through to your phone "
-                                          f"({c.reason}). The caller is back in the queue "
-                                          "and keeps their place; you are not ready until "
-                                          "you go available."})
+                                  "reason": c.reason, "text": text})
             self._job(lambda: self.switch.tell_caller(c))
         elif isinstance(c, C.CallbackFinished) and c.kept:
             agent = next((a for a, d in self.desks.items()

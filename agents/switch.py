@@ -5,7 +5,8 @@ The media bridge implements `Switch` over FreeSWITCH's Event Socket (`uuid_bridg
 handoff id travels with the call); `MemorySwitch` is the in-memory one for tests and the demo.
 What the switch learns goes back to the service as calls: `AgentService.hung_up(call_id)`,
 `bridge_failed(call_id, cause, offer_id=...)` (the agent's phone did not take the call: the
-caller, still on the line, waits again), `originate_result(offer_id, answered)`,
+caller, still on the line, waits again; `caller_gone=True` with `CALLER_HUNG_UP` when the
+caller hung up while the phone rang), `originate_result(offer_id, answered)`,
 `callback_accepted(call_id, number)`, `voicemail_chosen(call_id)`.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agents import commands as C
+from agents.events import CALLER_HUNG_UP
 
 if TYPE_CHECKING:
     from agents.service import AgentService
@@ -35,9 +37,11 @@ class CallerGone(SwitchError):
 
 
 # What a failed bridge's cause (FreeSWITCH's hangup cause names, as in
-# `originate_disposition`) means for the agent: their not-ready reason. Short: the desktop and
-# the wallboard show it.
+# `originate_disposition`) means for the agent: their not-ready reason (or, for a caller who
+# hung up while the phone rang, what their desktop says happened). Short: the desktop and the
+# wallboard show it.
 FAILURE_REASONS = {
+    CALLER_HUNG_UP: "Caller hung up while the phone rang",
     "NO_ANSWER": "Phone did not answer",
     "NO_USER_RESPONSE": "Phone did not answer",
     "ALLOTTED_TIMEOUT": "Phone did not answer",

@@ -15,11 +15,14 @@
   - `bridge`: pause the call's audio stream, `uuid_setvar_multi` the hand-off's variables
     (`BridgeRequest.variables()`) with `hangup_after_bridge=true` and `continue_on_fail=true`,
     then `uuid_transfer <uuid> bridge:<endpoint>,park inline`; the caller's
-    `CHANNEL_HANGUP_COMPLETE` later ends the agent's call (`hung_up`). When the agent's phone
-    does not take the call, the inline dialplan goes on to `park`: `CHANNEL_PARK` on the caller
-    before any `CHANNEL_BRIDGE` means the bridge failed (`variable_originate_disposition` says
-    why). The stream is resumed, the caller waits again where they were (hold audio, keys) and
-    the service hears `bridge_failed`; a command that fails during `bridge` does the same.
+    `CHANNEL_HANGUP_COMPLETE` later ends the agent's call (`hung_up`), or, before any
+    `CHANNEL_BRIDGE` (they hung up while the agent's phone rang), is
+    `bridge_failed(caller_gone=True)` with `CALLER_HUNG_UP`: abandoned, and the agent is
+    free again. When the agent's phone does not take the call, the inline dialplan goes on to
+    `park`: `CHANNEL_PARK` on the caller before any `CHANNEL_BRIDGE` means the bridge failed
+    (`variable_originate_disposition` says why). The stream is resumed, the caller waits
+    again where they were (hold audio, keys) and the service hears `bridge_failed`; a command
+    that fails during `bridge` does the same.
   - `originate` (callbacks): `bgapi originate {vars}<agent endpoint> &bridge(<customer>)`,
     the agent's phone first; `CHANNEL_BRIDGE` on that leg means the customer answered
     (`originate_result(answered=True)`), its hang-up before that means nobody did.
@@ -48,6 +51,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from agents import commands as C
+from agents.events import CALLER_HUNG_UP
 from agents.screen import last_intent
 from agents.switch import (
     BridgeRequest,
@@ -189,6 +193,11 @@ class EslSwitch:
             await self._ok(f"uuid_transfer {call_id} {destination} inline",
                            f"transfer the caller to {request.endpoint}")
         except SwitchError as exc:
+            if leg.done and leg.hung_up:
+                # The caller hung up meanwhile (why the command failed), and that is reported
+                # already (`_hung_up_ringing`): nothing more to tell the service.
+                log.info("bridge ended: the caller hung up", extra={"call": call_id})
+                return
             # The transfer did not happen: the caller is still parked on their stream.
             if await self._back_to_queue(leg, resume=paused):
                 raise  # the service puts the call back in the queue and tells the agent
@@ -294,8 +303,24 @@ class EslSwitch:
                 self.esl.unwatch(leg.uuid)
             if leg.queued is not None:
                 leg.queued.bridge.esl_successor = None  # nothing more to pass on
-            if not leg.failing:  # a failing bridge reports the hang-up itself
+            if leg.failing:
+                return  # a failing bridge reports the hang-up itself
+            if leg.kind == "bridge" and not leg.bridged:
+                self._hung_up_ringing(leg)
+            else:
                 self._leg_ended(leg)
+
+    def _hung_up_ringing(self, leg: Leg) -> None:
+        """The caller hung up before their leg was bridged (the agent's phone was ringing, or
+        not yet): they never spoke to the agent, so the call is abandoned, not answered, and
+        the agent, whose phone did nothing wrong, is free again (`CALLER_HUNG_UP`)."""
+        if leg.done:
+            return
+        leg.done = True
+        self._forget(leg)
+        log.info("caller hung up while the agent's phone rang", extra={"call": leg.call_id})
+        self._service().bridge_failed(leg.call_id, CALLER_HUNG_UP, offer_id=leg.offer_id,
+                                      caller_gone=True)
 
     async def _bridge_failed(self, leg: Leg, cause: str) -> None:
         """The agent's phone did not take the call (NO_ANSWER, USER_BUSY...): the caller
@@ -582,8 +607,15 @@ class QueuedCall:
         if self.switch.waiting.get(self.uuid) is self:
             del self.switch.waiting[self.uuid]
         if state == "queued":
-            if self.switch.service is not None:
-                self.switch.service.hung_up(self.uuid)  # abandoned
+            service = self.switch.service
+            if service is not None:
+                if service.router.call_state(self.uuid) == "connected":
+                    # An agent accepted and the bridge has not begun: the caller never
+                    # reached them (abandoned, the agent free again), as when they hang up
+                    # while the agent's phone rings.
+                    service.bridge_failed(self.uuid, CALLER_HUNG_UP, caller_gone=True)
+                else:
+                    service.hung_up(self.uuid)  # abandoned
             if not hung_up:
                 self._end()  # the stream broke: the caller would hear nothing more
         elif state == "leaving" and not hung_up:

@@ -23,7 +23,8 @@ ALLOWED = {  # agent state -> states it may go to
     "not_ready": {"available", "not_ready", "logged_out"},
     "available": {"offered", "not_ready", "logged_out"},
     "offered": {"on_call", "available", "not_ready", "logged_out"},
-    "on_call": {"wrap_up", "not_ready", "logged_out"},  # the last two: only after ConnectFailed
+    # all but wrap_up: only after ConnectFailed (available: the caller hung up while it rang)
+    "on_call": {"wrap_up", "not_ready", "logged_out", "available"},
     "wrap_up": {"available", "not_ready", "logged_out"},
 }
 OUTCOMES = ("abandoned", "to_voicemail", "disconnect", "completed", "callback_failed")

@@ -53,9 +53,10 @@ DRAIN = "zed"
 agent = st.integers(0, len(AGENTS) - 1)
 pick = st.integers(0, 50)
 # the switch cannot connect an accepted call: back to the queue (or abandoned, the caller gone
-# too), or a report about an earlier attempt that must change nothing
+# too, or the caller hung up while the phone rang), or a report about an earlier attempt that
+# must change nothing
 bridge_failed = st.tuples(st.just("bridge_failed"), pick,
-                          st.sampled_from(["requeue", "requeue", "gone", "stale"]))
+                          st.sampled_from(["requeue", "requeue", "gone", "cancel", "stale"]))
 # Repeated entries weigh the draw: offers must exist for accept, decline and the agents'
 # mid-offer changes to be tested, so logging in ready and queueing come up often.
 login = st.tuples(st.just("login"), agent, st.integers(0, len(SKILL_SETS) - 1), st.booleans())
@@ -138,10 +139,12 @@ def play(floor: Floor, script: list[tuple[tuple[Any, ...], int]]) -> list[E.Even
         elif op == "bridge_failed" and (connected := [
                 call_id for call_id, view in floor.checker.calls.items()
                 if view.state == "connected" and view.kind == "live"]):
+            cancel = args[1] == "cancel"
             send(E.BridgeFailed(at=at, call_id=connected[args[0] % len(connected)],
                                 offer_id="offer-0" if args[1] == "stale" else "",
-                                cause="NO_ANSWER", reason="Phone did not answer",
-                                caller_gone=args[1] == "gone"))
+                                cause=E.CALLER_HUNG_UP if cancel else "NO_ANSWER",
+                                reason="" if cancel else "Phone did not answer",
+                                caller_gone=args[1] in ("gone", "cancel")))
         elif op == "originate" and offers:
             callbacks = [o for o in offers if floor.checker.calls[
                 floor.checker.offers[o][0]].kind == "callback"] or offers

@@ -561,6 +561,66 @@ def test_a_stream_that_will_not_resume_hangs_the_caller_up(tmp_path: Path) -> No
     run(main())
 
 
+@pytest.mark.parametrize("when", ["ringing", "before the bridge"])
+def test_a_caller_who_hangs_up_before_the_agent_answers_is_abandoned_not_answered(
+        tmp_path: Path, when: str) -> None:
+    """No conversation happened: the records count an abandoned call, not an answered one,
+    and the agent, whose phone did nothing wrong, is free again (no wrap-up, not set not
+    ready): the next caller is offered to them at once."""
+
+    async def main() -> None:
+        async with QueueRig(tmp_path) as rig:
+            kim = rig.agent()
+            desk = rig.available(kim)
+            ringing = rig.switch.ring_until = asyncio.Event()  # kim's phone rings until set
+            call = await rig.caller()
+            await rig.queued(call)
+            (offer,) = [m for m in pushes(desk) if m["type"] == "offer"]
+            bridge = rig.link.bridge
+            begin = asyncio.Event()
+            if when == "before the bridge":
+                async def held_bridge(request: BridgeRequest) -> None:
+                    await begin.wait()  # the switch worker has not begun the bridge yet
+                    await bridge(request)
+
+                rig.link.bridge = held_bridge  # type: ignore[method-assign]
+            rig.service.accept(kim, offer["offer"]["offer_id"])
+            if when == "ringing":
+                await until(lambda: call.inline == [("bridge", "user/kim")],
+                            what="kim's phone to ring")
+            other = await rig.caller("+15550199")  # waits behind the call kim accepted
+            await rig.queued(other)
+            assert rig.service.router.agent_state("kim")[0] == "on_call"
+            await call.hang_up()
+            await until(lambda: rig.service.router.call_state(call.uuid) is None,
+                        what="the call to leave the router")
+            begin.set()
+            ringing.set()
+            await rig.service.idle()
+            assert rig.kinds(call) == ["queued", "answered", "bridge_failed", "abandoned"]
+            assert rig.store.path(call.uuid)[2][3] == "ORIGINATOR_CANCEL"
+            k = rig.store.kpis(T0 - 3600, T0 + 3600)
+            assert (k.answered, k.abandoned, k.handled) == (0, 1, 0)
+            # kim is free again and the next caller rings her phone; no wrap-up
+            seen = pushes(desk)
+            assert [m["reason"] for m in seen if m["type"] == "call_failed"] == [
+                "Caller hung up while the phone rang"]
+            assert not [m for m in seen if m["type"] in ("wrap_up", "call_ended")]
+            assert [m["offer"]["call_id"] for m in seen if m["type"] == "offer"] == [
+                other.uuid]
+            assert rig.service.router.agent_state("kim")[0] == "offered"
+            # the caller's leg is gone: nothing was parked or resumed
+            assert call.parked == 0 and call.hangup_cause == "NORMAL_CLEARING"
+            assert not api(rig, f"uuid_audio_stream {call.uuid} resume")
+            if when == "ringing":  # (a socket seen closing before the hang-up is killed)
+                assert not api(rig, f"uuid_kill {call.uuid}")
+            await rig.finished(call)
+            assert call.uuid not in rig.link.legs and call.uuid not in rig.esl._watchers
+            await other.hang_up()
+
+    run(main(), timeout=30)
+
+
 # ---- callbacks: originate ---------------------------------------------------------------------
 
 async def _callback_scheduled(rig: QueueRig) -> StandInCall:
