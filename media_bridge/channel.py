@@ -2,32 +2,42 @@
 
 Actions become audio and Event Socket commands. Playback has three modes (`PlaybackMode`):
 
-- file: a text prompt is synthesised and sent as one `streamAudio` message; the module writes
-  it to `<tmp>/<uuid>_<n>.tmp.r8` and fires `::play`; the channel then `uuid_broadcast`s the
-  files strictly in prompt order (a `Play(audio=...)` file is broadcast as it is). A prompt ends
-  at its PLAYBACK_STOP; barge-in is `uuid_break <uuid> all`.
+- file: a text prompt is sent as `streamAudio` messages, one per piece of audio (a cached
+  prompt is one piece; a prompt synthesised live is one piece per sentence, sent as each is
+  synthesised); the module writes each to `<tmp>/<uuid>_<n>.tmp.r8` and fires `::play`; the
+  channel then `uuid_broadcast`s the files strictly in prompt order (a `Play(audio=...)` file
+  is broadcast as it is), and the switch plays them back to back. A prompt ends at the
+  PLAYBACK_STOP of its last file; barge-in is `uuid_break <uuid> all`, which ends it all.
 - inject-binary / inject-stream-audio: PCM goes back over the WebSocket, paced a little ahead of
-  real time, and a prompt ends when its last sample is due; barge-in sends the fork's flush
-  message. `Play(audio=...)` files are read locally (WAV, L16 mono at the call's rate).
+  real time, from the first sentence on; a prompt ends when its last sample is due; barge-in
+  sends the fork's flush message. `Play(audio=...)` files are read locally (WAV, L16 mono at
+  the call's rate).
+
+Audio is made by one preparer task per call, a prompt at a time in prompt order (a later
+prompt's synthesis waits for the earlier one's sentences); a barge-in cancels the synthesis
+in progress, so no later sentence is made or played. Synthesizers without `stream` (see
+`media_bridge.speech.sentences`) give the whole prompt as one piece.
 
 In queue mode (`agent_link.py`) a hand-off goes to `take_handoff` instead of the dialplan and
 the caller stays here: `play_pcm` plays their hold audio and announcements, `record` a voicemail.
 
 All socket writes happen on one worker task per call, in order; `perform` only does bookkeeping
-and queues work, so the session's event loop never waits on audio. Hang-up and handoff wait for
-the prompts before them to finish (a goodbye is heard before `uuid_kill`).
+and queues work, so the session's event loop never waits on audio, and neither does the worker
+(synthesis is the preparer's). Hang-up and handoff wait for the prompts before them to finish
+(a goodbye is heard before `uuid_kill`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import struct
 import wave
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +45,7 @@ from media_bridge import protocol as P
 from media_bridge.esl import EslClient, EslUnavailable
 from media_bridge.esl_codec import CommandError, EslEvent
 from media_bridge.settings import BridgeSettings
-from media_bridge.speech import SpeechInput, Synthesizer
+from media_bridge.speech import SpeechInput, Synthesizer, sentences
 from runtime import actions as A
 from runtime import events as E
 from runtime.driver import CallDriver
@@ -54,18 +64,31 @@ class MediaSink(Protocol):
 
 
 @dataclass(eq=False)
-class _Item:
-    playback_id: str
-    pcm: bytes = b""  # injection: what is left to send starts at `offset`
-    offset: int = 0
-    file: str = ""  # file mode: what to broadcast, once known
-    index: int = -1  # file mode: the streamAudio counter whose `::play` names the file
-    deadline: float = 0.0  # file mode: when to stop waiting for `::play`
+class _Part:
+    """File mode: one file of a prompt (a sentence, a whole cached prompt, a recording)."""
+
+    index: int = -1  # the streamAudio counter whose `::play` names the file (-1: a given file)
+    file: str = ""  # what to broadcast, once known
+    deadline: float = 0.0  # when to stop waiting for `::play`
     broadcast: bool = False
+    done: bool = False  # played, or given up on
+
+
+@dataclass(eq=False)
+class _Item:
+    """One prompt (or hold audio, an announcement) from queued to finished."""
+
+    playback_id: str
+    complete: bool = False  # all its audio is in; until then more sentences may come
+    parts: list[_Part] = field(default_factory=list)  # file mode, in playing order
+    pcm: bytearray = field(default_factory=bytearray)  # injection: what came so far
+    offset: int = 0  # injection: what was sent of `pcm`
     started: float = 0.0
     end: float = 0.0  # injection: when the last sample plays
-    ready: bool = False  # injection: `pcm` holds the whole prompt
 
+
+# Makes a prompt's audio, piece by piece (`_Item` is filled as they come).
+Pieces = Callable[[], AsyncIterator[bytes]]
 
 # Queue mode: takes the handed-off caller on; "" when it did, else why not (the flow's
 # `on error` runs with that reason, as after a refused transfer).
@@ -95,17 +118,28 @@ class MediaChannel:
         self._cancelled_indices: set[int] = set()
         self._sent_until = 0.0  # injection: when the audio sent so far will have played
         self._worker: asyncio.Task[None] | None = None
+        # The preparer: prompts whose audio is still to be made, in order, and the one being
+        # made now (cancelled when that prompt is stopped).
+        self._to_prepare: deque[tuple[_Item, Pieces]] = deque()
+        self._prepare_wake = asyncio.Event()
+        self._preparer: asyncio.Task[None] | None = None
+        self._preparing: tuple[_Item, asyncio.Task[None]] | None = None
         self.played: list[str] = []  # playback ids that finished (for tests and the log)
         self.commands_failed = 0
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         self._worker = asyncio.ensure_future(self._work())
+        self._preparer = asyncio.ensure_future(self._prepare_in_order())
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.wait({self._worker}, timeout=1.0)
+        tasks = {t for t in (self._worker, self._preparer) if t is not None}
+        if self._preparing is not None:
+            tasks.add(self._preparing[1])
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
         self.speech.close()
 
     @property
@@ -136,13 +170,13 @@ class MediaChannel:
     # ---- Event Socket events of this call (called on the ESL reader task) ---------------------
     def on_esl_event(self, event: EslEvent) -> None:
         if event.name == "PLAYBACK_START":
-            item = self._broadcast_item(event.get("Playback-File-Path"))
-            if item is not None:
-                item.started = self._now()
+            found = self._broadcast_part(event.get("Playback-File-Path"))
+            if found is not None and not found[0].started:
+                found[0].started = self._now()
         elif event.name == "PLAYBACK_STOP":
-            item = self._broadcast_item(event.get("Playback-File-Path"))
-            if item is not None:
-                self._finish(item, interrupted=event.get("Playback-Status") == "break")
+            found = self._broadcast_part(event.get("Playback-File-Path"))
+            if found is not None:
+                self._part_stopped(*found, broken=event.get("Playback-Status") == "break")
                 self._wake.set()
         elif event.name == "CUSTOM" and event.subclass == "mod_audio_stream::play":
             try:
@@ -160,49 +194,38 @@ class MediaChannel:
     def _play(self, action: A.Play) -> None:
         item = _Item(action.playback_id)
         self._pending.append(item)
-        self._enqueue(lambda: self._prepare(item, action))
-
-    async def _prepare(self, item: _Item, action: A.Play) -> None:
-        """Turn a Play into audio (or a file) and hand it to the mode's path."""
-        if item not in self._pending:
-            return  # stopped before its turn
         if action.audio and action.audio != BEEP and self.mode is P.PlaybackMode.FILE:
-            item.file = action.audio
-            await self._pump_broadcasts()
-            return
-        try:
-            pcm = await self._audio_of(action)
-        except Exception as exc:  # a broken voice or file must not end the call
-            log.warning("prompt audio unavailable", extra={"call": self.uuid,
-                                                            "playback": item.playback_id,
-                                                            "error": type(exc).__name__})
-            self._finish(item, interrupted=False)
-            return
-        if item not in self._pending:
-            return
-        await self._send_pcm(item, pcm)
+            audio = action.audio
 
-    async def _send_pcm(self, item: _Item, pcm: bytes) -> None:
-        """The prompt's audio, ready: one streamAudio message (file mode) or paced chunks."""
-        if self.mode is P.PlaybackMode.FILE:
-            item.index = self._stream_count
-            item.deadline = self._now() + self.settings.play_file_timeout_s
-            self._stream_count += 1
-            await self.sink.send_str(P.stream_audio_message(pcm, self.rate))
-        else:
-            item.pcm, item.ready = pcm, True
+            async def given_file() -> None:
+                # A file on the switch: nothing to make. Known on the worker, in turn, so a
+                # barge-in's `uuid_break` queued before it cannot cut it.
+                if item in self._pending:
+                    item.parts.append(_Part(file=audio))
+                await self._complete(item)
 
-    async def _audio_of(self, action: A.Play) -> bytes:
+            self._enqueue(given_file)
+            return
+        self._to_prepare.append((item, lambda: self._pieces(action)))
+        self._prepare_wake.set()
+
+    async def _pieces(self, action: A.Play) -> AsyncIterator[bytes]:
+        """A Play's audio: a sentence at a time where the synthesizer streams, else whole."""
         pause = bytes(P.bytes_per_ms(self.rate) * action.pause_ms)
         if action.audio == BEEP:
-            return beep(self.rate)
+            yield beep(self.rate)
+            return
         if action.audio:
-            return read_wav(self._audio_path(action.audio), self.rate) + pause
-        if not action.text:
-            return pause
-        pcm = await self.synth.synthesize(action.text, rate=self.rate,
-                                          language=action.language, voice=action.voice)
-        return pcm + pause
+            yield read_wav(self._audio_path(action.audio), self.rate) + pause
+            return
+        if action.text:
+            async with contextlib.aclosing(sentences(
+                    self.synth, action.text, rate=self.rate, language=action.language,
+                    voice=action.voice)) as pieces:
+                async for pcm in pieces:
+                    yield pcm
+        if pause:
+            yield pause  # its own piece: the sentences before it were not held back for it
 
     def _audio_path(self, name: str) -> Path:
         path = Path(name)
@@ -211,38 +234,122 @@ class MediaChannel:
             path = root / path
         return path
 
+    # ---- the preparer -------------------------------------------------------------------------
+    async def _prepare_in_order(self) -> None:
+        """Make the prompts' audio one prompt at a time, in prompt order."""
+        while True:
+            while self._to_prepare:
+                item, pieces = self._to_prepare.popleft()
+                if item not in self._pending:
+                    continue  # stopped before its turn
+                task = asyncio.ensure_future(self._prepare(item, pieces))
+                self._preparing = (item, task)
+                try:
+                    # wait(), not await: a barge-in cancels `task`, not the preparer.
+                    await asyncio.wait({task})
+                finally:
+                    self._preparing = None
+            self._prepare_wake.clear()
+            await self._prepare_wake.wait()
+
+    async def _prepare(self, item: _Item, pieces: Pieces) -> None:
+        """Hand each piece to the worker as it is made; then mark the prompt complete."""
+        try:
+            async with contextlib.aclosing(pieces()) as made:
+                async for pcm in made:
+                    if item not in self._pending:
+                        return  # stopped meanwhile: nothing more of it is made or sent
+                    if pcm:
+                        self._enqueue(lambda pcm=pcm: self._send_part(item, pcm))
+        except Exception as exc:  # a broken voice or file must not end the call
+            log.warning("prompt audio unavailable", extra={"call": self.uuid,
+                                                            "playback": item.playback_id,
+                                                            "error": type(exc).__name__})
+        self._enqueue(lambda: self._complete(item))  # what was made before a failure plays
+
+    # ---- the prompt's audio, on the worker ----------------------------------------------------
+    async def _send_part(self, item: _Item, pcm: bytes) -> None:
+        """A piece of the prompt: one streamAudio message (file mode) or more PCM to pace."""
+        if item not in self._pending:
+            return  # stopped after it was made
+        if self.mode is P.PlaybackMode.FILE:
+            item.parts.append(_Part(index=self._stream_count,
+                                    deadline=self._now() + self.settings.play_file_timeout_s))
+            self._stream_count += 1
+            await self.sink.send_str(P.stream_audio_message(pcm, self.rate))
+        else:
+            item.pcm += pcm
+
+    async def _complete(self, item: _Item) -> None:
+        item.complete = True
+        if self.mode is P.PlaybackMode.FILE:
+            self._finish_if_played(item)  # nothing made, or every file already played
+            await self._pump_broadcasts()  # the next prompt's files may go now
+
+    async def _send_pcm(self, item: _Item, pcm: bytes) -> None:
+        """Ready audio, whole (hold audio, an announcement)."""
+        if pcm:
+            await self._send_part(item, pcm)
+        await self._complete(item)
+
     def _file_ready(self, play: P.StreamPlay) -> None:
         index = play.index
-        item = next((i for i in self._pending if i.index == index and index is not None), None)
-        if item is None:
-            item = next((i for i in self._pending if i.index >= 0 and not i.file), None)
-        if item is None or (index is not None and index in self._cancelled_indices):
+        parts = [p for i in self._pending for p in i.parts if p.index >= 0 and not p.done]
+        part = next((p for p in parts if p.index == index and index is not None), None)
+        if part is None:
+            part = next((p for p in parts if not p.file), None)
+        if part is None or (index is not None and index in self._cancelled_indices):
             return  # stopped by a barge-in before its file was written
-        item.file = play.file
+        part.file = play.file
         self._enqueue(self._pump_broadcasts)
 
     async def _pump_broadcasts(self) -> None:
-        """Broadcast ready files in prompt order; stop at the first one still being written."""
+        """Broadcast ready files in prompt order; stop at the first one still being written or
+        still being synthesised (the switch plays broadcasts back to back, in order)."""
         for item in list(self._pending):
-            if item not in self._pending or item.broadcast:
-                continue
-            if not item.file:
-                return
-            item.broadcast = True
-            reply = await self._command(self.esl.broadcast(self.uuid, item.file))
-            if not reply:
-                self._finish(item, interrupted=False)
+            for part in item.parts:
+                if item not in self._pending:
+                    break  # stopped while a broadcast was being sent
+                if part.broadcast or part.done:
+                    continue
+                if not part.file:
+                    return
+                part.broadcast = True
+                reply = await self._command(self.esl.broadcast(self.uuid, part.file))
+                if not reply:
+                    part.done = True
+                    self._finish_if_played(item)
+            if item in self._pending and not item.complete:
+                return  # more of this prompt is coming: nothing after it may start before it
 
-    def _broadcast_item(self, path: str) -> _Item | None:
-        return next((i for i in self._pending if i.broadcast and i.file == path), None)
+    def _broadcast_part(self, path: str) -> tuple[_Item, _Part] | None:
+        return next(((i, p) for i in self._pending for p in i.parts
+                     if p.broadcast and not p.done and p.file == path), None)
+
+    def _part_stopped(self, item: _Item, part: _Part, broken: bool) -> None:
+        part.done = True
+        if broken:  # `uuid_break ... all` drops the files queued after it too
+            self._cancel_parts(item)
+            self._finish(item, interrupted=True)
+        else:
+            self._finish_if_played(item)
+
+    def _finish_if_played(self, item: _Item) -> None:
+        if item.complete and all(p.done for p in item.parts):
+            self._finish(item, interrupted=False)
+
+    def _cancel_parts(self, item: _Item) -> None:
+        """Files sent but not yet written: their `::play` must not be broadcast later."""
+        for part in item.parts:
+            if part.index >= 0 and not part.file:
+                self._cancelled_indices.add(part.index)
 
     def _stop_playback(self) -> None:
         """Barge-in: every queued prompt ends now (interrupted); the switch is told after."""
-        was_broadcast = any(i.broadcast for i in self._pending)
+        was_broadcast = any(p.broadcast for i in self._pending for p in i.parts)
         sent = self._sent_until > self._now()
         for item in list(self._pending):
-            if item.index >= 0 and not item.file:
-                self._cancelled_indices.add(item.index)
+            self._cancel_parts(item)
             self._finish(item, interrupted=True)
         if self.mode is P.PlaybackMode.FILE:
             if was_broadcast:
@@ -257,6 +364,8 @@ class MediaChannel:
         if item not in self._pending:
             return
         self._pending.remove(item)
+        if self._preparing is not None and self._preparing[0] is item:
+            self._preparing[1].cancel()  # its later sentences are not made
         position = 0
         if item.started:
             position = max(0, int((self._now() - item.started) * 1000))
@@ -303,18 +412,10 @@ class MediaChannel:
     async def _tick(self) -> float | None:
         """Injection pacing, injected prompts ending, files that never came. Returns how long
         the worker may sleep (None: until woken)."""
+        if self.mode is P.PlaybackMode.FILE:
+            return self._files_overdue()
         now = self._now()
         delays: list[float] = []
-        if self.mode is P.PlaybackMode.FILE:
-            for item in list(self._pending):
-                if item.index >= 0 and not item.file:
-                    if now >= item.deadline:
-                        log.warning("no ::play for a prompt", extra={"call": self.uuid})
-                        self._cancelled_indices.add(item.index)
-                        self._finish(item, interrupted=False)
-                    else:
-                        delays.append(item.deadline - now)
-            return min(delays) if delays else None
         lead = self.settings.inject_lead_ms / 1000
         chunk = P.bytes_per_ms(self.rate) * self.settings.inject_chunk_ms
         for item in list(self._pending):
@@ -324,22 +425,43 @@ class MediaChannel:
                 else:
                     delays.append(item.end - now)
                 continue
-            if not item.ready:
-                break  # still being synthesised; later prompts wait their turn
+            if not item.complete and item.offset >= len(item.pcm):
+                break  # its next sentence is being synthesised; later prompts wait their turn
             if self._sent_until < now:
                 self._sent_until = now  # the caller heard silence since the last audio
             if not item.started:
                 item.started = self._sent_until
             while item.offset < len(item.pcm) and self._sent_until < now + lead:
-                part = item.pcm[item.offset:item.offset + chunk]
+                part = bytes(item.pcm[item.offset:item.offset + chunk])
                 await self._send_audio(part)
                 item.offset += len(part)
                 self._sent_until += len(part) / self._bytes_per_s
             if item.offset < len(item.pcm):
                 delays.append(self._sent_until - lead - now)
                 break
+            if not item.complete:
+                break  # sent all there is so far; the worker wakes when more comes
             item.end = max(self._sent_until, now + 0.001)
             delays.append(item.end - now)
+        return min(delays) if delays else None
+
+    def _files_overdue(self) -> float | None:
+        """File mode: a file whose `::play` never came is given up on (the prompt goes on
+        without it). Returns how long until the next such deadline."""
+        now = self._now()
+        delays: list[float] = []
+        for item in list(self._pending):
+            for part in item.parts:
+                if part.index < 0 or part.file or part.done:
+                    continue
+                if now >= part.deadline:
+                    log.warning("no ::play for a prompt", extra={"call": self.uuid})
+                    self._cancelled_indices.add(part.index)
+                    part.done = True
+                    self._finish_if_played(item)
+                    self._enqueue(self._pump_broadcasts)  # the files after it may go
+                else:
+                    delays.append(part.deadline - now)
         return min(delays) if delays else None
 
     async def _send_audio(self, pcm: bytes) -> None:

@@ -1,6 +1,7 @@
 """The test caller's ear: bot audio as it arrives, cut into utterances, transcribed back.
 
-File playback sends one `streamAudio` message per prompt, so each message is an utterance;
+File playback sends one `streamAudio` message per cached prompt and one per sentence of a prompt
+synthesised live, so each message is an utterance (`heard` joins their words in order);
 injected audio arrives in paced chunks, so an utterance ends where the audio stops for a
 moment (`GAP_S`). Utterances are transcribed in a worker thread, identical audio once.
 """

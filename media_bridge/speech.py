@@ -1,5 +1,6 @@
-"""The ports the speech pass plugs into: `Synthesizer` (text -> PCM; piper later) and
-`SpeechInput` (caller PCM in, `Speech`/`NoInput` events out; VAD and ASR later).
+"""The ports the speech pass plugs into: `Synthesizer` (text -> PCM, whole or, with `stream`,
+sentence by sentence: `sentences`) and `SpeechInput` (caller PCM in, `Speech`/`NoInput` events
+out; VAD and ASR later).
 
 `BufferedSpeechInput` is the only input today: it keeps the last few seconds of caller audio per
 call and recognises nothing. Per capacity.md the per-frame cost is the budget (one core ingests
@@ -9,7 +10,8 @@ in 60-100 ms chunks, and only while a step listens or barge-in is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from runtime import actions as A
@@ -21,6 +23,30 @@ class Synthesizer(Protocol):
                          voice: str = "") -> bytes:
         """L16 mono PCM of `text` at `rate` Hz."""
         ...
+
+
+class StreamingSynthesizer(Synthesizer, Protocol):
+    """A synthesizer that can also give a text's audio a piece (a sentence) at a time, so a
+    call hears the first sentence while the rest is being made (`PiperSynthesizer`,
+    `CachedSynthesizer`). The pieces joined are the text's whole audio."""
+
+    def stream(self, text: str, rate: int, *, language: str = "",
+               voice: str = "") -> AsyncIterator[bytes]: ...
+
+
+async def sentences(synth: Synthesizer, text: str, *, rate: int, language: str = "",
+                    voice: str = "") -> AsyncIterator[bytes]:
+    """`text`'s audio piece by piece where `synth` streams (`StreamingSynthesizer`), else as
+    one piece from `synthesize`."""
+    stream = getattr(synth, "stream", None)
+    if stream is None:
+        yield await synth.synthesize(text, rate=rate, language=language, voice=voice)
+        return
+    # Closed here when the caller stops early (a barge-in): the synthesizer's own clean-up
+    # runs now, not whenever the loop collects the generator.
+    async with contextlib.aclosing(stream(text, rate, language=language, voice=voice)) as pcm:
+        async for piece in pcm:
+            yield piece
 
 
 class NoSynthesizer:

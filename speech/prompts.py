@@ -18,6 +18,7 @@ carry balances, account numbers and names.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -232,15 +233,41 @@ class CachedSynthesizer:
                          voice: str = "") -> bytes:
         if not text.strip():
             return b""
+        pcm = await self._cached(text, rate, voice)
+        if pcm is not None:
+            return pcm
+        return await self.synth.synthesize(text, rate=rate, language=language, voice=voice)
+
+    async def stream(self, text: str, rate: int, *, language: str = "",
+                     voice: str = "") -> AsyncIterator[bytes]:
+        """A cached prompt as one piece; anything else sentence by sentence as `synth` makes
+        it (`synth.stream`), or whole where `synth` cannot stream."""
+        if not text.strip():
+            return
+        pcm = await self._cached(text, rate, voice)
+        if pcm is not None:
+            yield pcm
+            return
+        stream = getattr(self.synth, "stream", None)
+        if stream is None:
+            yield await self.synth.synthesize(text, rate=rate, language=language, voice=voice)
+            return
+        async with contextlib.aclosing(stream(text, rate, language=language,
+                                              voice=voice)) as pieces:
+            async for piece in pieces:
+                yield piece
+
+    async def _cached(self, text: str, rate: int, voice: str) -> bytes | None:
+        """The prompt from the cache (counted as a hit), or None (counted as a miss)."""
         vid = self.voice_id(voice)
         pcm = self.cache.remembered(self.cache.key(text, vid, rate, self.engine))
         if pcm is None:  # the first read of a prompt goes to disk, off the event loop
             pcm = await asyncio.to_thread(self.cache.get, text, vid, rate, self.engine)
         if pcm is not None:
             self.hits += 1
-            return pcm
-        self.misses += 1
-        return await self.synth.synthesize(text, rate=rate, language=language, voice=voice)
+        else:
+            self.misses += 1
+        return pcm
 
 
 # ---- warming -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from dsl.compile import compile_text
 from media_bridge.esl import Backoff, EslClient
-from media_bridge.fakes import FakeToneSynthesizer
+from media_bridge.fakes import FakeSentenceSynthesizer, FakeToneSynthesizer
 from media_bridge.protocol import Metadata, PlaybackMode
 from media_bridge.server import CallBridge, MediaBridgeServer, metadata_for
 from media_bridge.settings import BridgeSettings
@@ -91,11 +91,15 @@ async def until(check: Callable[[], bool], timeout: float = 5.0, what: str = "")
 
 class Rig:
     def __init__(self, mode: PlaybackMode = PlaybackMode.FILE, flow: str = FLOW,
-                 ms_per_character: float = 4.0, **settings: Any) -> None:
+                 ms_per_character: float = 4.0, streaming: bool = True,
+                 **settings: Any) -> None:
         self.mode = mode
         self.program = program(flow)
         self.settings = replace(BridgeSettings(token=TOKEN, playback=mode), **settings)
-        self.synth = FakeToneSynthesizer(ms_per_character=ms_per_character)
+        # Sentence by sentence as piper (`stream`), or a synthesizer that can only do whole
+        # texts (the channel falls back to one piece per prompt).
+        kind = FakeSentenceSynthesizer if streaming else FakeToneSynthesizer
+        self.synth: FakeToneSynthesizer = kind(ms_per_character=ms_per_character)
         self.switch = StandInSwitch(flavour=FLAVOURS[mode], broadcast_delay_s=0.01)
         self.sessions: list[Session] = []
 
