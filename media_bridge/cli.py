@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.protocol import PlaybackMode
+from media_bridge.workers import WORKER_FLAG
 
 TOKEN_ENV = "VOXFLOW_STREAM_TOKEN"
 ESL_PASSWORD_ENV = "VOXFLOW_ESL_PASSWORD"
@@ -33,6 +34,12 @@ def add_commands(sub: Any) -> None:
                    help="run a stand-in FreeSWITCH on loopback instead of connecting to one")
     p.add_argument("--stats", metavar="FILE",
                    help="append a JSON line per finished call and the event loop's lag")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes answering streams on the --listen port (default 1; one "
+                        "process uses about one core, so up to one per core); each has its "
+                        "own models and Event Socket connection")
+    p.add_argument(WORKER_FLAG, action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     _agents_options(p)
     p.add_argument("--callback-dial", default="sofia/gateway/voxflow/{number}",
                    metavar="TEMPLATE", help="with --agents: the dial string of a callback "
@@ -90,6 +97,22 @@ async def _start_agents(args: argparse.Namespace, service: Any) -> Any:
     return runner
 
 
+def _workers_problem(args: argparse.Namespace, port: int) -> str:
+    if args.workers < 1:
+        return f"--workers must be 1 or more, not {args.workers}"
+    if args.workers == 1 or args.worker:
+        return ""
+    if port == 0:
+        return ("--workers needs a fixed --listen port: every worker listens on it "
+                "(SO_REUSEPORT), and FreeSWITCH's dialplan names it")
+    if args.agents:
+        return ("--agents keeps its queues in one process: run queue mode with --workers 1 "
+                "(the default)")
+    if args.standin:
+        return "--standin is a switch inside one process: use it with --workers 1"
+    return ""
+
+
 def _hostport(text: str, what: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
@@ -129,10 +152,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     host, port = _hostport(args.listen, "--listen")
     esl_host, esl_port = _hostport(args.esl, "--esl")
+    problem = _workers_problem(args, port)
+    if problem:
+        print(f"voxflow: {problem}", file=sys.stderr)
+        return 2
     bot = _load(args.bot)
-    report = warm(bot.ir)
-    print(f"{bot.folder}: {report.prompts} static prompts ready ({report.new} synthesised now)",
-          flush=True)
+    if not args.worker:  # workers find the prompts their supervisor made
+        report = warm(bot.ir)
+        print(f"{bot.folder}: {report.prompts} static prompts ready ({report.new} synthesised "
+              "now)", flush=True)
+    if args.workers > 1 and not args.worker:
+        from media_bridge.workers import supervise
+
+        print(f"voxflow serve: starting {args.workers} workers on {host}:{port}", flush=True)
+        return supervise(args.argv, args.workers)
     settings = BridgeSettings(token=token, playback=PlaybackMode(args.playback),
                               env=_env(args.env))
     agents = _agents_service(args, bot)
@@ -142,7 +175,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            agents=agents)
 
     async def main() -> None:
-        url = await service.start(host, port)
+        url = await service.start(host, port, reuse_port=args.worker)
         desk = None if agents is None else await _start_agents(args, agents)
         stats = None
         if args.stats:
@@ -153,7 +186,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             service.bridge.on_finished.append(stats.call_finished)
             stats.start()
         where = "a stand-in switch" if args.standin else f"FreeSWITCH at {esl_host}:{esl_port}"
-        print(f"voxflow serve: {bot.folder.name} answers streams at {url}/<uuid> "
+        who = f"worker {args.worker_index}: " if args.worker else ""
+        print(f"voxflow serve: {who}{bot.folder.name} answers streams at {url}/<uuid> "
               f"({args.playback} playback; events from {where}). Ctrl-C stops.", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -126,13 +126,14 @@ class MediaBridgeServer:
         self.max_message = 2 * max(P.TEXT_MAX_BYTES,
                                    P.bytes_per_ms(16000) * limits.max_frame_ms)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *,
+                    reuse_port: bool = False) -> str:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
         # No access log: a `?token=` in the stream URL must never reach a log file.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = web.TCPSite(self._runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
         self.url = f"ws://{bound[0]}:{bound[1]}"

@@ -105,8 +105,10 @@ class VoiceService:
     def token(self) -> str:
         return self.settings.token
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Starts everything; returns the WebSocket URL mod_audio_stream should open."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *,
+                    reuse_port: bool = False) -> str:
+        """Starts everything; returns the WebSocket URL mod_audio_stream should open.
+        `reuse_port`: share the port with other processes (`serve --workers`)."""
         target = self.esl_target
         if self.switch is not None:
             target = replace(target, host="127.0.0.1", port=await self.switch.start())
@@ -132,7 +134,7 @@ class VoiceService:
             assert isinstance(switch, EslSwitch)
             switch.attach(self.agents, self.esl, self.bridge, self.speech.synthesizer)
             await self.agents.start()
-        base = await self.bridge.start(host, port)
+        base = await self.bridge.start(host, port, reuse_port=reuse_port)
         self.stream_url = f"{base}/calls"
         return self.stream_url
 
