@@ -79,7 +79,9 @@ bench: setup
 	$(BIN)/python bench/runtime_calls.py
 	$(BIN)/python bench/handoff_to_screen.py
 	$(BIN)/python bench/voice_calls.py
+	$(BIN)/python bench/first_audio.py
 	$(BIN)/python bench/asr_accuracy.py
+	$(BIN)/python bench/asr_turns.py
 
 clean:
 	rm -rf $(VENV) build

@@ -48,7 +48,7 @@ from dsl.compile import compile_file, ir_json  # noqa: E402
 from runtime.actions import Listen  # noqa: E402
 from runtime.inputs import MIN_SPEECH_CONFIDENCE  # noqa: E402
 from runtime.normalize import normalize  # noqa: E402
-from speech.asr.base import AsrEngine, Task  # noqa: E402
+from speech.asr.base import AsrEngine, Task, ir_input_nodes, listen_of  # noqa: E402
 from speech.asr.cascade import CascadeEngine  # noqa: E402
 from speech.asr.choose import AsrPolicy  # noqa: E402
 from speech.asr.sphinx import SphinxEngine  # noqa: E402
@@ -76,33 +76,16 @@ class Menu:
     choices: list[tuple[str, ...]]  # phrases per choice, in order
 
 
-def _walk(node: Any, found: list[dict[str, Any]]) -> None:
-    if isinstance(node, dict):
-        if node.get("expect"):
-            found.append(node)
-        for value in node.values():
-            _walk(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _walk(value, found)
-
-
 def bot_menus(bot: str) -> list[Menu]:
     """The menus and choice questions of a bot, from its compiled IR."""
     folder = ROOT / "bots" / bot
     flow = folder / f"{bot}.flow"
-    compilation = compile_file(flow)
-    nodes: list[dict[str, Any]] = []
-    _walk(ir_json(compilation), nodes)
     menus = []
-    for node in nodes:
+    for node in ir_input_nodes(ir_json(compile_file(flow))):
         exp = node["expect"]
         if not exp.get("phrases") or exp.get("slot_type") == "yes_no":
             continue
-        listen = Listen(step=node.get("id", ""), phrases=tuple(exp.get("phrases", ())),
-                        intents=tuple(exp.get("intents", ())),
-                        slot_type=exp.get("slot_type", ""),
-                        min_digits=exp.get("min_digits"), max_digits=exp.get("max_digits"))
+        listen = listen_of(node)
         if node.get("choices"):
             choices = [tuple(c.get("phrases", ())) for c in node["choices"]]
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from runtime.actions import Listen
@@ -171,3 +171,30 @@ class AsrEngine(Protocol):
 def check_rate(rate: int) -> None:
     if rate not in RATES:
         raise ValueError(f"unsupported sample rate {rate} Hz: calls carry 8000 or 16000")
+
+
+def ir_input_nodes(ir: Any) -> list[dict[str, Any]]:
+    """Every input step of a compiled IR (the nodes with an `expect`), in document order:
+    what the benches and tests ask the recognizers for."""
+    found: list[dict[str, Any]] = []
+    stack = [ir]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("expect"):
+                found.append(node)
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return found
+
+
+def listen_of(node: dict[str, Any]) -> Listen:
+    """The `Listen` the runtime sends for an IR input node (what its `expect` says)."""
+    from runtime.actions import Listen
+
+    exp = node["expect"]
+    return Listen(step=node.get("id", ""), key_set=tuple(exp.get("keys", ())),
+                  phrases=tuple(exp.get("phrases", ())), intents=tuple(exp.get("intents", ())),
+                  slot_type=exp.get("slot_type", ""), min_digits=exp.get("min_digits"),
+                  max_digits=exp.get("max_digits"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from dsl.compile import compile_file, ir_json
 from runtime.actions import Listen
-from speech.asr.base import Hypothesis, Recognizer
+from speech.asr.base import Hypothesis, Recognizer, ir_input_nodes, listen_of
 from speech.audio import phone_line, resample_float, silence, to_pcm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,28 +65,8 @@ def feed(rec: Recognizer, audio: bytes, rate: int, *, stop_when_complete: bool =
     return partials, completed_at
 
 
-def _walk(node: Any, found: list[dict[str, Any]]) -> None:
-    if isinstance(node, dict):
-        if node.get("expect"):
-            found.append(node)
-        for value in node.values():
-            _walk(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _walk(value, found)
-
-
 @cache
 def bot_listens(bot: str) -> dict[str, Listen]:
     """The Listen action of every input step of a bot, by node id, from its compiled IR."""
-    nodes: list[dict[str, Any]] = []
-    _walk(ir_json(compile_file(ROOT / "bots" / bot / f"{bot}.flow")), nodes)
-    listens = {}
-    for node in nodes:
-        exp = node["expect"]
-        listens[node["id"]] = Listen(
-            step=node["id"], key_set=tuple(exp.get("keys", ())),
-            phrases=tuple(exp.get("phrases", ())), intents=tuple(exp.get("intents", ())),
-            slot_type=exp.get("slot_type", ""), min_digits=exp.get("min_digits"),
-            max_digits=exp.get("max_digits"))
-    return listens
+    ir = ir_json(compile_file(ROOT / "bots" / bot / f"{bot}.flow"))
+    return {node["id"]: listen_of(node) for node in ir_input_nodes(ir)}
