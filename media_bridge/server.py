@@ -36,7 +36,10 @@ log = logging.getLogger("voxflow.media")
 
 DTMF_KEYS = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 RESERVED_METADATA = ("uuid", "rate", "caller", "called", "language")
-LINGER_S = 5.0  # after the bot ended the call, how long to wait for the switch to close
+LINGER_S = 5.0  # after the bot's last words and its hang-up or transfer, how long to wait for
+# the switch to close the stream
+PLAY_OUT_MAX_S = 600.0  # the most the prompts still queued when the bot ended may take
+IDLE_POLL_S = 0.25
 SETTLE_S = 5.0  # how long a closing call's last events (an `on hangup` handler) may take
 CLOSE_TIMEOUT_S = 1.0  # how long to wait for the switch to answer our close frame
 KEEP_FINISHED = 1000  # finished calls kept for inspection (tests, `voxflow call`)
@@ -408,10 +411,22 @@ class CallBridge:
             if self._gone:
                 self._ending.set()
             elif self.session.ended and self._linger is None and not self._queued():
-                loop = asyncio.get_running_loop()
-                self._linger = loop.call_later(LINGER_S, self._ending.set)
+                self._linger_when_played()
             await self._poke.wait()
             self._settled.clear()
+
+    def _linger_when_played(self, waited: float = 0.0) -> None:
+        """The session has ended, but its last prompts may still be playing, with the transfer
+        or hang-up after them: the linger starts once the channel has done all of it (ending
+        the bridge earlier dropped the call's playback events, so the transfer never came)."""
+        loop = asyncio.get_running_loop()
+        channel = self.channel
+        if channel is not None and not channel.idle and waited < PLAY_OUT_MAX_S \
+                and not self._gone:
+            self._linger = loop.call_later(IDLE_POLL_S, self._linger_when_played,
+                                           waited + IDLE_POLL_S)
+            return
+        self._linger = loop.call_later(LINGER_S, self._ending.set)
 
     def _queued(self) -> bool:
         """Queue mode keeps a handed-off caller on the socket: no linger, no hang-up."""

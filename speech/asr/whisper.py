@@ -54,6 +54,9 @@ WINDOW_S = 30
 _DIGIT_TOKENS = frozenset({"zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                            "eight", "nine", "double", "triple"})
 _YES_NO_PROMPT = "Yes. No. Yeah. Nope. That's right."
+# Tokens a decode may write: a 13 s menu prompt is about 100 (the test caller's ear hears the
+# bot's prompts); Whisper's context holds 448 with the prompt.
+MAX_NEW_TOKENS = 220
 
 _lock = threading.Lock()
 _models: dict[tuple[str, int, int], Any] = {}
@@ -181,7 +184,8 @@ class WhisperEngine:
         result = self.model.model.generate(
             encoded, [tokens], beam_size=beam, num_hypotheses=hypotheses, return_scores=True,
             return_no_speech_prob=True, suppress_blank=True, suppress_tokens=list(suppress),
-            max_length=len(tokens) + 96, repetition_penalty=1.0, no_repeat_ngram_size=0)[0]
+            max_length=len(tokens) + MAX_NEW_TOKENS, repetition_penalty=1.0,
+            no_repeat_ngram_size=0)[0]
         readings = [_Reading(self.model.hf_tokenizer.decode(ids).strip(), float(score))
                     for ids, score in zip(result.sequences_ids, result.scores, strict=True)]
         return readings, float(result.no_speech_prob)

@@ -208,3 +208,61 @@ def test_a_16k_call() -> None:
             await call.hang_up()
 
     run(main())
+
+
+LONG_GOODBYE_FLOW = '''
+flow t "Media bridge test"
+  defaults
+    input keys
+    noinput after 5s
+    attempts 2
+
+queue general
+  skills general
+
+start
+  say "Hi."
+  go main
+
+menu main
+  prompt "Press one to leave, two for an agent."
+  1 "leave" -> leave
+  2 "agent" -> agent
+  on failure hangup
+
+step leave
+  say "Thank you for calling. We hope to hear from you again soon. Goodbye for now."
+  hangup
+
+step agent
+  say "I don't have an answer for that, but one of my colleagues will."
+  say "Sure. Let me connect you with our card services team."
+  handoff general reason "asked for an agent"
+'''
+
+
+@pytest.mark.parametrize(("key", "what"), [("2", "transfer"), ("1", "hang-up")])
+def test_the_transfer_or_hang_up_waits_for_prompts_longer_than_the_linger(
+        key: str, what: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The session ends at once; the prompts before the transfer play for longer than the
+    # bridge waits after the end (LINGER_S). Ending the bridge then dropped the call's
+    # playback events: the transfer (or the hang-up) never came.
+    from media_bridge import server
+
+    monkeypatch.setattr(server, "LINGER_S", 0.3)
+
+    async def main() -> None:
+        async with Rig(PlaybackMode.FILE, flow=LONG_GOODBYE_FLOW, ms_per_character=12.0) as rig:
+            call = await rig.call()
+            await until(lambda: listening(rig, call), what="the menu to listen")
+            call.press(key)
+            await rig.finished(call)
+            log = rig.switch.api_log
+            if what == "transfer":
+                assert call.transferred_to == ("to_queue", "XML", "default")
+                assert [s for _, s in call.broadcasts[-2:]] == ["done", "done"]
+            else:
+                assert any(c.startswith(f"uuid_kill {call.uuid}") for c in log)
+                assert call.broadcasts[-1][1] == "done"
+
+    run(main(), timeout=20.0)
