@@ -15,10 +15,12 @@ At `finish()`:
    one-word answers like "Fraud." low confidence). Its text is taken when it contains another
    answer the step knows (a menu phrase, a yes or no) or when it is a longer sentence than the
    grammar's answer (out-of-grammar speech: the runtime's intent matching reads it);
-3. otherwise the grammar's answer is taken when the runtime would accept its confidence
-   (`MIN_SPEECH_CONFIDENCE`) and Whisper is less sure of its own text, since a grammar hears
-   single expected words on a phone line better than Whisper tiny.en ("pay" -> "Hey."), while
-   a confidently heard "Hello." is no answer; failing that, the open engine's text.
+3. otherwise, at a menu, the grammar's answer is taken when the runtime would accept its
+   confidence (`MIN_SPEECH_CONFIDENCE`) and Whisper is less sure of its own text, since a
+   grammar hears single expected words on a phone line better than Whisper tiny.en ("pay" ->
+   "Hey."), while a confidently heard "Hello." is no answer; failing that (and always at a
+   yes/no question, where a wrong answer confirms something: "hmm" forced onto "no" at 0.42),
+   the open engine's text.
 
 The answer not chosen is kept in `alternatives`. Partial results and `complete` come from the
 grammar recognizer. Thread-safety is that of the two engines (both allow concurrent
@@ -114,9 +116,12 @@ class CascadeRecognizer:
                 heard.text and len(words_key(heard.text).split())
                 > max(2, len(words_key(grammar.text).split()))):
             return _with_alternative(heard, grammar.text)
-        if grammar.text and grammar.confidence >= MIN_SPEECH_CONFIDENCE \
+        if self.task.kind == "menu" and grammar.text \
+                and grammar.confidence >= MIN_SPEECH_CONFIDENCE \
                 and heard.confidence < grammar.confidence:
             return _with_alternative(grammar, heard.text)
+        # A yes or no confirms something (a payment, an identity): when the grammar is unsure
+        # and the open engine heard no yes or no ("hmm" forced onto "no"), nothing is taken.
         return _with_alternative(heard, grammar.text)
 
     def cancel(self) -> None:

@@ -68,3 +68,42 @@ def test_engines_are_shared(acme) -> None:  # type: ignore[no-untyped-def]
     cascade = engine_for(yes_no, POLICY)
     assert cascade is engine_for(menu, POLICY)
     assert engine_for(Task(kind="menu", phrases=("mail",)), POLICY) is cascade
+
+
+class _Said:
+    """A recognizer that heard what it is told to (the cascade's rules, without audio)."""
+
+    def __init__(self, text: str, confidence: float, engine: str) -> None:
+        from speech.asr.base import Hypothesis
+
+        self.hyp = Hypothesis(text=text, confidence=confidence, final=True, engine=engine)
+        self.complete = False
+
+    def feed(self, pcm: bytes) -> None:
+        return None
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        return self.hyp
+
+    def cancel(self) -> None:
+        pass
+
+
+def _cascade(task: Task, grammar: tuple[str, float], heard: tuple[str, float]) -> str:
+    from speech.asr.cascade import CascadeEngine
+
+    engine = CascadeEngine(POLICY.engine_for(Task(kind="menu", phrases=("a",))).first,  # type: ignore[attr-defined]
+                           POLICY.engine_for(Task(kind="open")), accept=0.6)
+    rec = CascadeRecognizer(engine, task, 8000, _Said(*grammar, "sphinx"),  # type: ignore[arg-type]
+                            _Said(*heard, "whisper"))
+    return rec.finish().text
+
+
+def test_an_unsure_grammar_answer_with_no_second_opinion() -> None:
+    # At a menu the grammar's single word beats Whisper's mishearing of it ("pay" -> "Hey.")...
+    menu = Task(kind="menu", phrases=("pay", "balance"))
+    assert _cascade(menu, ("pay", 0.5), ("Hey.", 0.3)) == "pay"
+    # ...but a yes or no confirms something: "hmm" forced onto "no" is not taken.
+    yes_no = Task(kind="yes_no", phrases=("yes", "no"))
+    assert _cascade(yes_no, ("no", 0.42), ("Hmm.", 0.3)) == "Hmm."
+    assert _cascade(yes_no, ("yep", 0.3), ("Yes.", 0.5)) == "yep"  # both heard a yes
