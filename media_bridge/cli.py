@@ -97,6 +97,15 @@ async def _start_agents(args: argparse.Namespace, service: Any) -> Any:
     return runner
 
 
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    """Set `stop` once the supervisor that started this worker is gone (we are re-parented)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    print("voxflow serve: the supervisor is gone; this worker stops", file=sys.stderr,
+          flush=True)
+    stop.set()
+
+
 def _workers_problem(args: argparse.Namespace, port: int) -> str:
     if args.workers < 1:
         return f"--workers must be 1 or more, not {args.workers}"
@@ -194,9 +203,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        if args.worker:  # a supervisor killed outright must not leave its workers running
+            orphaned = asyncio.ensure_future(_stop_when_orphaned(os.getppid(), stop))
         try:
             await stop.wait()
         finally:
+            if args.worker:
+                orphaned.cancel()
             await service.stop()
             if desk is not None:
                 await desk.cleanup()  # closes the agent service too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -212,3 +213,48 @@ def test_two_workers_answer_calls_on_one_port_and_a_dead_one_comes_back() -> Non
         assert "worker 0 exited with status -9; its calls ended." in err
 
     asyncio.run(scenario())
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright() -> None:
+    import asyncio
+    import secrets
+    from pathlib import Path
+
+    from media_bridge.standin import StandInSwitch
+
+    async def scenario() -> None:
+        switch = StandInSwitch(password="ClueCon", broadcast_delay_s=0.0)
+        esl_port = await switch.start()
+        env = {**os.environ, "VOXFLOW_STREAM_TOKEN": secrets.token_urlsafe(12),
+               "VOXFLOW_ESL_PASSWORD": "ClueCon"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", "serve", "bench/voice/menu_loop.flow",
+             "--listen", f"127.0.0.1:{_free_port()}", "--esl", f"127.0.0.1:{esl_port}",
+             "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        workers: list[int] = []
+        try:
+            assert await _until(lambda: len(switch._listeners) == 2, 90)
+            workers = _children(proc.pid)
+            proc.kill()  # SIGKILL: the supervisor cannot pass anything on
+            proc.wait()
+            assert await _until(lambda: not any(Path(f"/proc/{pid}").exists()
+                                                and "zombie" not in _state(pid)
+                                                for pid in workers), 30)
+        finally:
+            for pid in workers:  # if a worker outlived the check, it must not outlive the test
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await switch.close()
+
+    asyncio.run(scenario())
+
+
+def _state(pid: int) -> str:
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "zombie"
+    return next((line for line in status.splitlines() if line.startswith("State:")), "")
