@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 
 WORKER_FLAG = "--worker"  # added to a worker's arguments (hidden in --help)
@@ -35,7 +35,6 @@ class _Worker:
     started: float = 0.0
     quick_deaths: int = 0
     restart_at: float | None = None
-    delays: list[float] = field(default_factory=list)
 
 
 def worker_command(argv: Sequence[str]) -> list[str]:
@@ -87,7 +86,6 @@ def supervise(argv: Sequence[str], workers: int, *,
                 say(f"worker {w.index} exited with status {code}; its calls ended. Starting "
                     f"it again in {delay:g} s")
                 w.restart_at = now + delay
-                w.delays.append(delay)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
