@@ -27,8 +27,9 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ class Bot:
             [str(ROOT / ".venv" / "bin" / "voxflow"), "serve", str(FLOW), "--listen", listen,
              "--esl", f"127.0.0.1:{esl_port}", "--stats", str(stats),
              "--workers", str(workers)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+        self.output: deque[str] = deque(maxlen=40)  # serve's last lines, for a failure
         self.workers = workers
         self.stats = stats
         self.url = ""
@@ -95,13 +97,21 @@ class Bot:
         while True:
             line = await asyncio.to_thread(self.proc.stdout.readline)
             if not line:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise RuntimeError(f"voxflow serve exited:\n{err}")
+                raise RuntimeError("voxflow serve exited:\n" + "".join(self.output))
+            self.output.append(line)
             if "answers streams at " in line:
                 self.url = line.split("answers streams at ")[1].split("/<uuid>")[0]
                 seen += 1
                 if seen == self.workers:  # every worker is listening
+                    # Keep reading what serve writes: a full pipe would stop its loop (its
+                    # log of 10 calls fills one in a few minutes).
+                    threading.Thread(target=self._drain, daemon=True).start()
                     return self.url
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     def pids(self) -> list[int]:
         """The serving processes: `serve` itself, or its workers (`--workers N`)."""

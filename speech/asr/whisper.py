@@ -20,6 +20,13 @@ How each task is decoded (`WhisperRecognizer.finish`):
   the same encoder output gives the text, so intent handlers still hear it. The text returned
   is a plain digit string ("22211100").
 
+A glance (`glance()`) is the cheap reading the cascade (cascade.py) asks first, to confirm the
+answer a grammar heard: the encoder hears a window fitted to the utterance (10 s for an answer
+up to 9 s) and the decoder writes at most 24 tokens, ~0.1 s instead of ~0.7 s. It is not a
+transcript: with less than 30 s Whisper tiny.en writes dates as "4 July 1985" at 0.15, lists
+sentences as "Somebody, Swipe, My Purse," and sometimes repeats itself (bench/asr_turns.py: open
+answers 20/50 with a 10 s window, 23/50 with 20 s, 48/50 with 30 s).
+
 Confidence: a logistic curve over the chosen reading's average token log-probability (see
 `_confidence`); digits whose count fits none of the bounds get half of it.
 
@@ -50,7 +57,12 @@ from speech.asr.text import digit_string, prompt_list
 from speech.audio import PauseDetector, StreamResampler, to_float
 
 MODEL_RATE = 16000
-WINDOW_S = 30
+WINDOW_S = 30  # seconds Whisper hears at once (its inputs are padded to this)
+FRAMES_PER_S = 100  # mel frames per second of audio
+# A glance (`WhisperEngine.glance`) pads to at least this: the encoder's cost grows faster
+# than its window (tiny.en int8, one core: 30 s 660 ms, 15 s 160 ms, 10 s 90 ms).
+GLANCE_WINDOW_S = 10
+GLANCE_TOKENS = 24  # enough for a menu phrase or a yes/no; a glance that rambles is no answer
 _DIGIT_TOKENS = frozenset({"zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                            "eight", "nine", "double", "triple"})
 _YES_NO_PROMPT = "Yes. No. Yeah. Nope. That's right."
@@ -166,15 +178,34 @@ class WhisperEngine:
             return _YES_NO_PROMPT
         return prompt_list((*task.phrases, *task.hints))
 
-    def _encode(self, audio: np.ndarray) -> Any:
+    def _encode(self, audio: np.ndarray, frames: int = WINDOW_S * FRAMES_PER_S) -> Any:
         from faster_whisper.audio import pad_or_trim
 
         audio = audio[:MODEL_RATE * WINDOW_S]
         features = self.model.feature_extractor(audio)
-        return self.model.encode(pad_or_trim(features))
+        return self.model.encode(pad_or_trim(features, frames))
+
+    def glance(self, audio: np.ndarray, task: Task) -> Hypothesis:
+        """A cheap reading of one utterance, to confirm an answer another engine heard: the
+        encoder hears a window fitted to the utterance (GLANCE_WINDOW_S at least) instead of
+        30 s, and the decoder writes a few tokens. Not a transcript: open answers come out
+        worse this way (dates without their words, sentences as comma lists), which is why
+        `decode` keeps Whisper's own 30 s."""
+        name = f"{self.name}-glance"  # in logs and in the cascade's "sphinx=whisper-glance"
+        if audio.size < MODEL_RATE // 10:
+            return Hypothesis(text="", confidence=0.0, final=True, engine=name)
+        encoded = self._encode(audio, glance_frames(audio.size))
+        vocab = _vocab(self.model)
+        readings, no_speech = self._generate(encoded, self.prompt_for(task), beam=1,
+                                             hypotheses=1, suppress=vocab.default_suppress,
+                                             max_new=GLANCE_TOKENS)
+        text = _clean(readings[0].text)
+        conf = _confidence(readings[0].avg_logprob, no_speech) if text else 0.0
+        return Hypothesis(text=text, confidence=conf, final=True, engine=name)
 
     def _generate(self, encoded: Any, prompt: str, *, beam: int, hypotheses: int,
-                  suppress: tuple[int, ...]) -> tuple[list[_Reading], float]:
+                  suppress: tuple[int, ...], max_new: int = MAX_NEW_TOKENS,
+                  ) -> tuple[list[_Reading], float]:
         vocab = _vocab(self.model)
         tokens: list[int] = []
         if prompt:
@@ -184,7 +215,7 @@ class WhisperEngine:
         result = self.model.model.generate(
             encoded, [tokens], beam_size=beam, num_hypotheses=hypotheses, return_scores=True,
             return_no_speech_prob=True, suppress_blank=True, suppress_tokens=list(suppress),
-            max_length=len(tokens) + MAX_NEW_TOKENS, repetition_penalty=1.0,
+            max_length=len(tokens) + max_new, repetition_penalty=1.0,
             no_repeat_ngram_size=0)[0]
         readings = [_Reading(self.model.hf_tokenizer.decode(ids).strip(), float(score))
                     for ids, score in zip(result.sequences_ids, result.scores, strict=True)]
@@ -230,6 +261,13 @@ class WhisperEngine:
         text = _clean(readings[0].text)
         conf = _confidence(readings[0].avg_logprob, no_speech) if text else 0.0
         return Hypothesis(text=text, confidence=conf, final=not quick, engine=self.name)
+
+
+def glance_frames(samples: int) -> int:
+    """Mel frames a glance encodes for `samples` of 16 kHz audio: GLANCE_WINDOW_S, or the
+    utterance and at least 1 s of silence, to the whole second; at most WINDOW_S."""
+    seconds = max(GLANCE_WINDOW_S, math.ceil(samples / MODEL_RATE + 1.0))
+    return min(seconds, WINDOW_S) * FRAMES_PER_S
 
 
 LOGPROB_AT_MIN = -0.75  # average token log-probability given MIN_SPEECH_CONFIDENCE (0.35)
@@ -308,6 +346,13 @@ class WhisperRecognizer:
             return None
         self._last_partial = hyp.text
         return hyp
+
+    def glance(self) -> Hypothesis:
+        """A cheap reading of the audio fed so far (`WhisperEngine.glance`); `finish` or
+        `cancel` still ends the utterance."""
+        if self._done:
+            raise RuntimeError("this recognizer has finished")
+        return self.engine.glance(self._audio(), self.task)
 
     def _audio(self) -> np.ndarray:
         if len(self._chunks) > 1:

@@ -107,3 +107,83 @@ def test_an_unsure_grammar_answer_with_no_second_opinion() -> None:
     yes_no = Task(kind="yes_no", phrases=("yes", "no"))
     assert _cascade(yes_no, ("no", 0.42), ("Hmm.", 0.3)) == "Hmm."
     assert _cascade(yes_no, ("yep", 0.3), ("Yes.", 0.5)) == "yep"  # both heard a yes
+
+
+class _Glancing(_Said):
+    """An open engine's recognizer that also glances (as Whisper's does)."""
+
+    def __init__(self, glance: str, text: str, confidence: float) -> None:
+        super().__init__(text, confidence, "whisper")
+        self.seen = _Said(glance, confidence, "whisper-glance").hyp
+        self.finished = False
+
+    def glance(self):  # type: ignore[no-untyped-def]
+        return self.seen
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        self.finished = True
+        return self.hyp
+
+
+def _glancing(task: Task, grammar: tuple[str, float], then: _Glancing):  # type: ignore[no-untyped-def]
+    from speech.asr.cascade import CascadeEngine
+
+    engine = CascadeEngine(POLICY.engine_for(Task(kind="menu", phrases=("a",))).first,  # type: ignore[attr-defined]
+                           POLICY.engine_for(Task(kind="open")), accept=0.6)
+    rec = CascadeRecognizer(engine, task, 8000, _Said(*grammar, "sphinx"), then)  # type: ignore[arg-type]
+    return rec.finish()
+
+
+def test_a_glance_that_agrees_spares_the_transcript() -> None:
+    menu = Task(kind="menu", phrases=("billing", "balance"), intents=("agent_request",))
+    then = _Glancing("Billing.", "Billing.", 0.4)
+    hyp = _glancing(menu, ("billing", 0.3), then)
+    assert (hyp.text, hyp.engine, then.finished) == ("billing", "sphinx=whisper-glance", False)
+    assert hyp.confidence >= 0.6
+    # A glance that does not hold the grammar's answer: a step with intents needs the
+    # transcript (the caller may have asked for something else in a sentence).
+    then = _Glancing("Bill in the...", "I have a question about my bill.", 0.8)
+    hyp = _glancing(menu, ("billing", 0.3), then)
+    assert then.finished and hyp.text == "I have a question about my bill."
+
+
+def test_a_closed_step_takes_the_glance() -> None:
+    # No intents: only an answer can be taken, and the glance says whether there is one.
+    menu = Task(kind="menu", phrases=("billing", "balance"))
+    then = _Glancing("Balance.", "never asked", 0.7)
+    hyp = _glancing(menu, ("billing", 0.2), then)
+    assert (hyp.text, then.finished) == ("Balance.", False)
+    yes_no = Task(kind="yes_no", phrases=("yes", "no"))
+    then = _Glancing("Hmm.", "never asked", 0.3)
+    assert _glancing(yes_no, ("no", 0.42), then).text == "Hmm."
+    assert not then.finished
+
+
+GLANCING = AsrPolicy(accept=0.99)  # every grammar answer is checked by Whisper
+
+
+def test_unsure_menu_answers_are_confirmed_by_a_glance(acme) -> None:  # type: ignore[no-untyped-def]
+    listen = acme["step.main_menu"]
+    for i, phrase in enumerate(("make a payment", "no service")):
+        rec = recognizer_for(listen, 8000, GLANCING)
+        feed(rec, caller(phrase, 8000, snr_db=20, seed=30 + i), 8000, stop_when_complete=True)
+        hyp = rec.finish()
+        assert words_key(hyp.text) == words_key(phrase), hyp
+        assert hyp.engine == "sphinx=whisper-glance", hyp
+        assert hyp.confidence >= MIN_SPEECH_CONFIDENCE
+    # A sentence at a step with intents is still transcribed whole, for the intent matching.
+    rec = recognizer_for(listen, 8000, GLANCING)
+    feed(rec, caller("can I speak to a human please", 8000, snr_db=20, seed=20), 8000,
+         stop_when_complete=True)
+    hyp = rec.finish()
+    assert hyp.engine == "whisper" and "human" in hyp.text.lower(), hyp
+
+
+def test_a_closed_menu_hears_other_speech_as_no_answer() -> None:
+    menu = Task(kind="menu", phrases=("balance", "billing", "outage", "agent"))
+    rec = engine_for(menu, GLANCING).recognizer(menu, 8000)
+    feed(rec, caller("what time do you close", 8000, snr_db=20, seed=40), 8000,
+         stop_when_complete=True)
+    hyp = rec.finish()
+    assert hyp.engine.startswith("whisper-glance"), hyp
+    assert not any(p in words_key(hyp.text).split() for p in menu.phrases), hyp

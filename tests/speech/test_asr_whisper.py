@@ -8,8 +8,8 @@ import pytest
 
 from runtime.inputs import MIN_SPEECH_CONFIDENCE
 from speech.asr.base import AsrError, Task
-from speech.asr.whisper import WhisperEngine
-from speech.audio import silence
+from speech.asr.whisper import WhisperEngine, glance_frames
+from speech.audio import StreamResampler, silence, to_float
 from tests.speech.asr_support import bot_listens, caller, feed
 
 ACCOUNT = Task(kind="digits", min_digits=8, max_digits=8, slot_type="digits")
@@ -109,3 +109,20 @@ def test_text_without_words_is_nothing_heard() -> None:
     assert _clean(". . . . . . .") == ""  # tiny.en's answer to a noise, at 0.94 confidence
     assert _clean("[BLANK_AUDIO]") == "" and _clean("...") == ""
     assert _clean("Yesterday...") == "Yesterday"
+
+
+def test_a_glance_reads_a_menu_phrase(engine: WhisperEngine) -> None:
+    task = Task.from_listen(bot_listens("acme")["step.main_menu"])
+    for i, phrase in enumerate(("pay my bill", "how much do I owe")):
+        pcm = caller(phrase, snr_db=20, seed=10 + i)
+        audio = StreamResampler(8000, 16000).push(to_float(pcm), last=True)
+        seen = engine.glance(audio, task)
+        assert phrase.lower() in seen.text.lower().replace(",", ""), seen
+        assert seen.engine == "whisper-glance" and 0.0 < seen.confidence <= 1.0
+    assert engine.glance(audio[:800], task).text == ""  # 50 ms: nothing to hear
+
+
+def test_glance_window_fits_the_utterance() -> None:
+    assert glance_frames(16000 * 2) == 1000  # 10 s at least
+    assert glance_frames(16000 * 12 + 1) == 1400  # the utterance, 1 s of silence, whole seconds
+    assert glance_frames(16000 * 45) == 3000  # never more than Whisper's 30 s
