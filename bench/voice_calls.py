@@ -9,8 +9,10 @@ WebSocket per call and streams 20 ms frames in real time, exactly as the switch 
 CPU and memory measured on the serve process are the bot's own.
 
 - speech: N calls at once, each answering the menu by voice K times (piper callers through a
-  phone line: 8 kHz, mu-law, noise). Latency = end of the caller's speech -> first byte of bot
-  audio. A reply is right when its audio is byte-for-byte the cached prompt of the choice.
+  phone line: 8 kHz, mu-law, noise), each answer 0.5 s after the prompt and a random 0-2 s
+  more (`--think`; 0 makes calls that started together answer together at every turn).
+  Latency = end of the caller's speech -> first byte of bot audio. A reply is right when its
+  audio is byte-for-byte the cached prompt of the choice; the slowest answers are named.
 - keys: N calls at once pressing 1-4; latency = key press -> first byte of bot audio. Frames:
   what the switch sent vs what the bridge counted (dropped), sends that missed their 20 ms slot
   (late), and the bridge's event-loop lag.
@@ -65,6 +67,7 @@ class Result:
     late_frames: int = 0
     uuids: list[str] = field(default_factory=list)
     confusions: Counter[str] = field(default_factory=Counter)  # said -> what the bot answered
+    by_answer: dict[str, list[float]] = field(default_factory=dict)  # said -> latencies (ms)
 
 
 def _free_port() -> int:
@@ -159,7 +162,7 @@ async def quiet(call: StandInCall, ear: Ear) -> None:
 
 async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode: str,
                    voice: CallerVoice, replies: dict[str, bytes], result: Result,
-                   rng: random.Random) -> None:
+                   rng: random.Random, think_s: float) -> None:
     call = switch.new_call(variables={
         "STREAM_EXTRA_HEADERS": json.dumps({"Authorization": f"Bearer {token}"})})
     ear = Ear(transcriber=None)  # type: ignore[arg-type]  # timing only: nothing transcribed
@@ -171,6 +174,9 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
     await asyncio.sleep(0.5)
     await quiet(call, ear)
     for _ in range(turns):
+        # Callers take their time to answer, each their own: without it, calls that start
+        # within a second answer within a second of each other at every turn.
+        await asyncio.sleep(rng.uniform(0.0, think_s))
         if mode == "speech":
             phrase = rng.choice(sorted(CHOICES))
             want = CHOICES[phrase]
@@ -189,6 +195,8 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
             if fresh:
                 first = fresh[0]
                 result.latencies.append((first.arrived - ended) * 1000)
+                said = phrase if mode == "speech" else key
+                result.by_answer.setdefault(said, []).append(result.latencies[-1])
                 await asyncio.sleep(0.05)
                 heard = bytes(first.pcm)
                 if heard == replies[want]:
@@ -218,7 +226,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turns: int,
-                   mode: str, voice: CallerVoice, replies: dict[str, bytes]) -> dict[str, Any]:
+                   mode: str, voice: CallerVoice, replies: dict[str, bytes],
+                   think_s: float) -> dict[str, Any]:
     result = Result()
     rng = random.Random(calls * 7919 + len(mode))
     cpu0, t0, wall = bot.cpu_s(), time.monotonic(), time.time()
@@ -236,7 +245,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     tasks = []
     for _ in range(calls):
         tasks.append(asyncio.ensure_future(one_call(switch, bot, token, turns, mode, voice,
-                                                    replies, result, rng)))
+                                                    replies, result, rng, think_s)))
         await asyncio.sleep(1.0 / calls)
     await asyncio.gather(*tasks)
     sampler.cancel()
@@ -255,7 +264,9 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
             "sent": result.sent_frames, "received": received,
             "dropped": max(0, result.sent_frames - received), "late": result.late_frames,
             "lag_p95_ms": pct(lags, 0.95), "lag_max_ms": max(lags, default=float("nan")),
-            "confusions": dict(result.confusions.most_common(6))}
+            "confusions": dict(result.confusions.most_common(6)),
+            "slowest": sorted(((pct(v, 0.5), k, len(v)) for k, v in result.by_answer.items()),
+                              reverse=True)[:3]}
 
 
 def show(mode: str, row: dict[str, Any]) -> None:
@@ -268,6 +279,9 @@ def show(mode: str, row: dict[str, Any]) -> None:
           f"{row['lag_max_ms']:.1f} ms", flush=True)
     if row["confusions"]:
         print(f"       wrong answers: {row['confusions']}", flush=True)
+    if mode == "speech" and row["slowest"]:
+        print("       slowest answers (p50, turns): " + ", ".join(
+            f"{said!r} {ms:.0f} ms ({n})" for ms, said, n in row["slowest"]), flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -293,10 +307,10 @@ async def main(args: argparse.Namespace) -> None:
               flush=True)
         for calls in args.speech:
             show("speech", await scenario(switch, bot, token, calls, args.turns, "speech",
-                                          voice, replies))
+                                          voice, replies, args.think))
         for calls in args.keys:
             show("keys", await scenario(switch, bot, token, calls, args.turns, "keys", voice,
-                                        replies))
+                                        replies, args.think))
     finally:
         bot.stop()
         await switch.close()
@@ -312,6 +326,9 @@ if __name__ == "__main__":
     parser.add_argument("--speech", type=int, nargs="*", default=None)
     parser.add_argument("--keys", type=int, nargs="*", default=None)
     parser.add_argument("--turns", type=int, default=None)
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="each answer waits 0.5 s after the prompt and a random 0-THINK s "
+                             "more (default 2; 0: every call answers as soon as it can)")
     ns = parser.parse_args()
     ns.speech = ns.speech if ns.speech is not None else ([1, 10] if ns.quick else [1, 10, 30])
     ns.keys = ns.keys if ns.keys is not None else ([1, 50] if ns.quick else [1, 10, 100, 200])

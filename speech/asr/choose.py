@@ -26,7 +26,8 @@ Configuration: `AsrPolicy(...)` fields, or the environment through `AsrPolicy.fr
 VOXFLOW_VOSK_MODEL (a Vosk model folder: vosk for every step), VOXFLOW_ASR_MENU,
 VOXFLOW_ASR_YES_NO, VOXFLOW_ASR_DIGITS, VOXFLOW_ASR_OPEN (each "sphinx", "whisper" or "vosk"),
 VOXFLOW_ASR_FALLBACK ("whisper", or "none" to hear only the grammar in closed steps) and
-VOXFLOW_ASR_ACCEPT (the grammar confidence a cascade takes without asking Whisper, 0-1).
+VOXFLOW_ASR_ACCEPT (the grammar confidence a cascade takes without asking Whisper, 0-1) and
+VOXFLOW_WHISPER_REPLICAS (Whisper decodes that may run at once, one core each; default 2).
 
 Engines are created once per process per configuration and shared (see each engine for what
 may run concurrently); `engine_for` and `recognizer_for` may be called from any thread.
@@ -62,6 +63,9 @@ class AsrPolicy:
     accept: float = 0.6  # a cascade takes the grammar's answer from this confidence on
     vosk_model: str | None = None  # set: vosk hears every step
     whisper_digit_partials: bool = True  # decode digits at pauses so `complete` can fire
+    # Whisper decodes that run at once (CTranslate2 model replicas, one core each): callers
+    # answering together would otherwise queue behind one decode (~0.7 s each).
+    whisper_replicas: int = 2
 
     def __post_init__(self) -> None:
         for name in ("menu", "yes_no", "digits", "open"):
@@ -75,6 +79,8 @@ class AsrPolicy:
             raise AsrError(f"unknown fallback engine {self.fallback!r}")
         if not 0.0 <= self.accept <= 1.0:
             raise AsrError(f"accept must be between 0 and 1, not {self.accept}")
+        if not 1 <= self.whisper_replicas <= 64:
+            raise AsrError(f"whisper replicas must be 1-64, not {self.whisper_replicas}")
         uses_vosk = "vosk" in (self.menu, self.yes_no, self.digits, self.open, self.fallback)
         if uses_vosk and not self.vosk_model:
             raise AsrError("the vosk engine needs a model folder: set VOXFLOW_VOSK_MODEL")
@@ -97,6 +103,13 @@ class AsrPolicy:
                 values["accept"] = float(accept)
             except ValueError:
                 raise AsrError(f"VOXFLOW_ASR_ACCEPT must be a number, not {accept!r}") from None
+        replicas = env.get("VOXFLOW_WHISPER_REPLICAS", "").strip()
+        if replicas:
+            try:
+                values["whisper_replicas"] = int(replicas)
+            except ValueError:
+                raise AsrError("VOXFLOW_WHISPER_REPLICAS must be a whole number, not "
+                               f"{replicas!r}") from None
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -131,7 +144,8 @@ def _single(name: str, policy: AsrPolicy, *, digits: bool = False) -> AsrEngine:
             elif name == "whisper":
                 from speech.asr.whisper import WhisperEngine
 
-                engine = WhisperEngine(partials=digits and policy.whisper_digit_partials)
+                engine = WhisperEngine(partials=digits and policy.whisper_digit_partials,
+                                       num_workers=policy.whisper_replicas)
             elif name == "vosk":
                 from speech.asr.vosk import VoskEngine
 

@@ -22,7 +22,8 @@ How each task is decoded (`WhisperRecognizer.finish`):
 
 A glance (`glance()`) is the cheap reading the cascade (cascade.py) asks first, to confirm the
 answer a grammar heard: the encoder hears a window fitted to the utterance (10 s for an answer
-up to 9 s) and the decoder writes at most 24 tokens, ~0.1 s instead of ~0.7 s. It is not a
+up to 9 s) and the decoder writes the step's longest answer and 3 tokens more (24 at most):
+~0.1 s instead of ~0.7 s. It is not a
 transcript: with less than 30 s Whisper tiny.en writes dates as "4 July 1985" at 0.15, lists
 sentences as "Somebody, Swipe, My Purse," and sometimes repeats itself (bench/asr_turns.py: open
 answers 20/50 with a 10 s window, 23/50 with 20 s, 48/50 with 30 s).
@@ -62,7 +63,7 @@ FRAMES_PER_S = 100  # mel frames per second of audio
 # A glance (`WhisperEngine.glance`) pads to at least this: the encoder's cost grows faster
 # than its window (tiny.en int8, one core: 30 s 660 ms, 15 s 160 ms, 10 s 90 ms).
 GLANCE_WINDOW_S = 10
-GLANCE_TOKENS = 24  # enough for a menu phrase or a yes/no; a glance that rambles is no answer
+GLANCE_TOKENS = 24  # at most: the longest menu phrase and 3 more (`_glance_tokens`)
 _DIGIT_TOKENS = frozenset({"zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                            "eight", "nine", "double", "triple"})
 _YES_NO_PROMPT = "Yes. No. Yeah. Nope. That's right."
@@ -198,10 +199,20 @@ class WhisperEngine:
         vocab = _vocab(self.model)
         readings, no_speech = self._generate(encoded, self.prompt_for(task), beam=1,
                                              hypotheses=1, suppress=vocab.default_suppress,
-                                             max_new=GLANCE_TOKENS)
+                                             max_new=self._glance_tokens(task))
         text = _clean(readings[0].text)
         conf = _confidence(readings[0].avg_logprob, no_speech) if text else 0.0
         return Hypothesis(text=text, confidence=conf, final=True, engine=name)
+
+    def _glance_tokens(self, task: Task) -> int:
+        """Tokens a glance may write: the task's longest answer and a few more. Whisper with
+        a short window tends to say an answer over and over ("Bell in. Bell in. Bell in."),
+        and each token costs a decoder step."""
+        phrases = task.phrases if task.kind == "menu" else (*_YES_NO_PROMPT.split(". "),)
+        tokenizer = self.model.hf_tokenizer
+        longest = max((len(tokenizer.encode(" " + p, add_special_tokens=False).ids)
+                       for p in phrases), default=GLANCE_TOKENS)
+        return min(GLANCE_TOKENS, longest + 3)
 
     def _generate(self, encoded: Any, prompt: str, *, beam: int, hypotheses: int,
                   suppress: tuple[int, ...], max_new: int = MAX_NEW_TOKENS,

@@ -113,6 +113,7 @@ def test_default_policy_for_the_acme_steps() -> None:
 def test_policy_from_the_environment() -> None:
     policy = AsrPolicy.from_env({"VOXFLOW_ASR_DIGITS": "sphinx", "VOXFLOW_ASR_ACCEPT": "0.8"})
     assert policy.digits == "sphinx" and policy.accept == 0.8
+    assert AsrPolicy.from_env({"VOXFLOW_WHISPER_REPLICAS": "4"}).whisper_replicas == 4
     vosk = AsrPolicy.from_env({"VOXFLOW_VOSK_MODEL": "/models/vosk-en"})
     assert vosk.vosk_model == "/models/vosk-en"
     assert {vosk.engine_name(Task(kind=k, phrases=("a",)))  # type: ignore[arg-type]
@@ -131,3 +132,7 @@ def test_policy_configuration_errors() -> None:
         AsrPolicy.from_env({"VOXFLOW_ASR_ACCEPT": "high"})
     with pytest.raises(AsrError, match="between 0 and 1"):
         AsrPolicy(accept=2.0)
+    with pytest.raises(AsrError, match="REPLICAS must be a whole number, not 'two'"):
+        AsrPolicy.from_env({"VOXFLOW_WHISPER_REPLICAS": "two"})
+    with pytest.raises(AsrError, match="whisper replicas must be 1-64, not 0"):
+        AsrPolicy(whisper_replicas=0)
