@@ -7,6 +7,8 @@ edge of each model and nowhere else.
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import soxr
 
@@ -96,6 +98,15 @@ def duration_ms(pcm: bytes, rate: int) -> int:
     return len(pcm) * 1000 // (2 * rate)
 
 
+def sorted_percentile(ordered: list[float], q: float) -> float:
+    """`np.percentile(ordered, q)` (linear interpolation) of an already sorted list, without
+    sorting it again."""
+    pos = q / 100.0 * (len(ordered) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
 class PauseDetector:
     """Notices a pause in speech from frame energies: the last `pause_ms` all quieter than a
     quarter of the louder speech heard so far and near the quietest frames (the noise floor)."""
@@ -104,7 +115,7 @@ class PauseDetector:
 
     def __init__(self, pause_ms: int) -> None:
         self.pause_frames = max(1, pause_ms // self.FRAME_MS)
-        self._energies: list[float] = []
+        self._energies: list[float] = []  # kept sorted: two percentiles at every frame
         self._rest = np.zeros(0, dtype=np.float32)
         self._quiet = 0
         self._reported = False
@@ -125,10 +136,9 @@ class PauseDetector:
         found = False
         for k in range(n):
             energy = float(np.mean(data[k * frame:(k + 1) * frame] ** 2)) + 1e-10
-            self._energies.append(energy)
-            history = np.asarray(self._energies)
-            loud = float(np.percentile(history, 90))
-            floor = float(np.percentile(history, 10))
+            bisect.insort(self._energies, energy)
+            loud = sorted_percentile(self._energies, 90)
+            floor = sorted_percentile(self._energies, 10)
             quiet = energy < max(floor * 4.0, loud * 0.02) and loud > floor * 10.0
             self._quiet = self._quiet + 1 if quiet else 0
             self.frames += 1

@@ -14,12 +14,11 @@ At `finish()`:
    a window fitted to the utterance, ~0.1 s). That reading is used when it holds the
    grammar's answer, or any answer of a step that takes no intents (a closed menu or yes/no
    question: nothing but its answers can be taken). Otherwise the open engine transcribes the
-   utterance (~0.7 s). When its reading holds the grammar's answer, the two
-   agree: that answer, with at least
-   AGREED_CONFIDENCE (Whisper gives correct one-word answers like "Fraud." low confidence).
-   Its text is taken when it contains another answer the step knows (a menu phrase, a yes or
-   no) or when it is a longer sentence than the grammar's answer (out-of-grammar speech: the
-   runtime's intent matching reads it);
+   utterance (~0.7 s). When its reading holds the grammar's answer, the two agree: that
+   answer, with at least AGREED_CONFIDENCE (Whisper gives correct one-word answers like
+   "Fraud." low confidence). Its text is taken when it contains another answer the step
+   knows (a menu phrase, a yes or no) or when it is a longer sentence than the grammar's
+   answer (out-of-grammar speech: the runtime's intent matching reads it);
 3. otherwise, at a menu, the grammar's answer is taken when the runtime would accept its
    confidence (`MIN_SPEECH_CONFIDENCE`) and Whisper is less sure of its own text, since a
    grammar hears single expected words on a phone line better than Whisper tiny.en ("pay" ->

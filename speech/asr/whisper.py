@@ -23,10 +23,10 @@ How each task is decoded (`WhisperRecognizer.finish`):
 A glance (`glance()`) is the cheap reading the cascade (cascade.py) asks first, to confirm the
 answer a grammar heard: the encoder hears a window fitted to the utterance (10 s for an answer
 up to 9 s) and the decoder writes the step's longest answer and 3 tokens more (24 at most):
-~0.1 s instead of ~0.7 s. It is not a
-transcript: with less than 30 s Whisper tiny.en writes dates as "4 July 1985" at 0.15, lists
-sentences as "Somebody, Swipe, My Purse," and sometimes repeats itself (bench/asr_turns.py: open
-answers 20/50 with a 10 s window, 23/50 with 20 s, 48/50 with 30 s).
+~0.13 s instead of ~0.7 s. It is not a transcript: with less than 30 s Whisper tiny.en writes
+dates as "4 July 1985" at 0.15, lists sentences as "Somebody, Swipe, My Purse," and sometimes
+repeats itself (bench/asr_turns.py: open answers 20/50 with a 10 s window, 23/50 with 20 s,
+48/50 with 30 s).
 
 Confidence: a logistic curve over the chosen reading's average token log-probability (see
 `_confidence`); digits whose count fits none of the bounds get half of it.
