@@ -97,19 +97,15 @@ class AsrPolicy:
             value = env.get(f"VOXFLOW_ASR_{name.upper()}", "").strip().lower()
             if value:
                 values[name] = value
-        accept = env.get("VOXFLOW_ASR_ACCEPT", "").strip()
-        if accept:
-            try:
-                values["accept"] = float(accept)
-            except ValueError:
-                raise AsrError(f"VOXFLOW_ASR_ACCEPT must be a number, not {accept!r}") from None
-        replicas = env.get("VOXFLOW_WHISPER_REPLICAS", "").strip()
-        if replicas:
-            try:
-                values["whisper_replicas"] = int(replicas)
-            except ValueError:
-                raise AsrError("VOXFLOW_WHISPER_REPLICAS must be a whole number, not "
-                               f"{replicas!r}") from None
+        for field, var, kind, what in (("accept", "VOXFLOW_ASR_ACCEPT", float, "a number"),
+                                       ("whisper_replicas", "VOXFLOW_WHISPER_REPLICAS", int,
+                                        "a whole number")):
+            raw = env.get(var, "").strip()
+            if raw:
+                try:
+                    values[field] = kind(raw)
+                except ValueError:
+                    raise AsrError(f"{var} must be {what}, not {raw!r}") from None
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

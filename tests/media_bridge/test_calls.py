@@ -12,7 +12,7 @@ from media_bridge.esl import EslClient
 from media_bridge.esl_codec import EslEvent
 from media_bridge.protocol import PlaybackMode
 from runtime import actions as A
-from tests.media_bridge.rig import Rig, events, run, said, until
+from tests.media_bridge.rig import FLOW, Rig, events, run, said, until
 
 MODES = [PlaybackMode.FILE, PlaybackMode.INJECT_BINARY, PlaybackMode.INJECT_STREAM_AUDIO]
 MENU_PROMPT = "Press one for yes, two for an agent."
@@ -210,35 +210,20 @@ def test_a_16k_call() -> None:
     run(main())
 
 
-LONG_GOODBYE_FLOW = '''
-flow t "Media bridge test"
-  defaults
-    input keys
-    noinput after 5s
-    attempts 2
+def _with_long_last_prompts(flow: str) -> str:
+    """The rig's flow, its prompts before the hang-up and the hand-off several seconds long."""
+    for short, long in (
+            ('say "You said yes."',
+             'say "Thank you for calling. We hope to hear from you again soon. Goodbye for now."'),
+            ('say "Connecting you."',
+             'say "I don\'t have an answer for that, but one of my colleagues will."\n'
+             '  say "Sure. Let me connect you with our card services team."')):
+        assert short in flow, short
+        flow = flow.replace(short, long)
+    return flow
 
-queue general
-  skills general
 
-start
-  say "Hi."
-  go main
-
-menu main
-  prompt "Press one to leave, two for an agent."
-  1 "leave" -> leave
-  2 "agent" -> agent
-  on failure hangup
-
-step leave
-  say "Thank you for calling. We hope to hear from you again soon. Goodbye for now."
-  hangup
-
-step agent
-  say "I don't have an answer for that, but one of my colleagues will."
-  say "Sure. Let me connect you with our card services team."
-  handoff general reason "asked for an agent"
-'''
+LONG_GOODBYE_FLOW = _with_long_last_prompts(FLOW)
 
 
 @pytest.mark.parametrize(("key", "what"), [("2", "transfer"), ("1", "hang-up")])
