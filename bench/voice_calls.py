@@ -231,6 +231,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     result = Result()
     rng = random.Random(calls * 7919 + len(mode))
     cpu0, t0, wall = bot.cpu_s(), time.monotonic(), time.time()
+    own0 = time.process_time()  # the load generator's own CPU: is it keeping up?
     rss0 = bot.rss_mb()
     peak = rss0
 
@@ -251,6 +252,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     sampler.cancel()
     elapsed = time.monotonic() - t0
     cpu = bot.cpu_s() - cpu0
+    own = time.process_time() - own0
     await asyncio.sleep(1.5)  # the bridge writes its call records as the sockets close
     counted = bot.frames()
     received = sum(counted.get(u, 0) for u in result.uuids)
@@ -260,6 +262,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
             "max": max(result.latencies, default=float("nan")),
             "right": result.right, "wrong": result.wrong, "unanswered": result.unanswered,
             "cpu_pct_per_call": 100 * cpu / elapsed / calls,
+            "caller_cpu_pct": 100 * own / elapsed,
             "rss_mb_per_call": (peak - rss0) / calls, "rss_mb": peak,
             "sent": result.sent_frames, "received": received,
             "dropped": max(0, result.sent_frames - received), "late": result.late_frames,
@@ -274,7 +277,8 @@ def show(mode: str, row: dict[str, Any]) -> None:
           f"{row['p50']:6.0f} ms p95 {row['p95']:6.0f} ms max {row['max']:6.0f} ms | right "
           f"{row['right']} wrong {row['wrong']} unanswered {row['unanswered']} | CPU "
           f"{row['cpu_pct_per_call']:.2f}%/call RSS +{row['rss_mb_per_call']:.1f} MB/call "
-          f"(peak {row['rss_mb']:.0f} MB) | frames sent {row['sent']} dropped {row['dropped']} "
+          f"(peak {row['rss_mb']:.0f} MB) | callers' CPU {row['caller_cpu_pct']:.0f}% | frames "
+          f"sent {row['sent']} dropped {row['dropped']} "
           f"late {row['late']} | loop lag p95 {row['lag_p95_ms']:.1f} ms max "
           f"{row['lag_max_ms']:.1f} ms", flush=True)
     if row["confusions"]:

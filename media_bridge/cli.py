@@ -183,6 +183,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                          os.environ.get(ESL_PASSWORD_ENV, "ClueCon")),
                            agents=agents)
 
+    began = time.monotonic()
+    engines = service.warm_speech()
+    print(f"voxflow serve: {'worker ' + str(args.worker_index) + ': ' if args.worker else ''}"
+          f"speech models loaded ({', '.join(engines) or 'no speech input'}) in "
+          f"{time.monotonic() - began:.1f} s", flush=True)
+
     async def main() -> None:
         url = await service.start(host, port, reuse_port=args.worker)
         desk = None if agents is None else await _start_agents(args, agents)
@@ -255,6 +261,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     agents = _agents_service(args, bot)
     service = VoiceService(bot, speech, settings=BridgeSettings(
         playback=PlaybackMode(args.playback)), standin=True, agents=agents)
+    service.warm_speech()  # the first turn's latency is then the call's, not model loading
 
     async def main() -> list[Any]:
         await service.start()

@@ -53,6 +53,23 @@ class SpeechStack:
         synth = CachedSynthesizer(PromptCache(prompt_cache), PiperSynthesizer())
         return cls(synthesizer=synth, picker=AsrPolicy.from_env())
 
+    def warm(self, ir: Any, hints: Any = None) -> list[str]:
+        """Loads now what the bot's input steps will hear with (the VAD, each step's engine and
+        grammar) rather than during the first call, whose caller would wait seconds for it.
+        Returns the engines' names."""
+        from speech.asr.base import Task, ir_input_nodes, listen_of
+        from speech.vad import session
+
+        session()
+        engines: set[str] = set()
+        for node in ir_input_nodes(ir):
+            listen = listen_of(node)
+            task = Task.from_listen(listen, hints(listen) if hints is not None else ())
+            engine = self.picker.engine_for(task)
+            engine.recognizer(task, 8000).cancel()
+            engines.add(engine.name)
+        return sorted(engines)
+
     def listener(self, rate: int, post: Any, hints: Any = None) -> Any:
         from speech.listener import SpeechListener
         from speech.vad import Vad
@@ -100,6 +117,10 @@ class VoiceService:
             from speech.vocabulary import Vocabulary
 
             self._hints = Vocabulary(data).hints
+
+    def warm_speech(self) -> list[str]:
+        """`SpeechStack.warm` for this bot (blocking: call it before serving)."""
+        return self.speech.warm(self.bot.ir, self._hints)
 
     @property
     def token(self) -> str:

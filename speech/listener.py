@@ -54,9 +54,9 @@ class SpeechListener:
         self._draining = False  # an answer ended early: ignore speech until the VAD's end
         self._closed = False
         self._recording: _Recording | None = None
-        # The next turn's recogniser, made while the prompt plays: making one (a grammar search
-        # on a pooled decoder) takes ~100 ms and holds the GIL, which must not come between
-        # the caller's answer and the bot's reply.
+        # The next turn's recogniser, made while the prompt plays: making one may create a
+        # decoder (~150 ms, holding the GIL), which must not come between the caller's answer
+        # and the bot's reply.
         self._prepared: asyncio.Future[Recognizer] | None = None
 
     # ---- the SpeechInput port ------------------------------------------------------------------

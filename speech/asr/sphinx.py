@@ -42,9 +42,13 @@ Digit strings are this engine's weak spot: a phone line removes the high frequen
 on clean 16 kHz speech the grammar is exact), which is why choose.py sends digits to Whisper.
 
 Thread-safety: a pocketsphinx Decoder is not thread-safe and each one holds the acoustic model
-(~0.15 s to create). The engine keeps a pool of decoders: a recognizer takes one for its
-utterance and gives it back at `finish()`/`cancel()`, so recognizers run concurrently in any
-threads, each on its own decoder (the pool grows to the number of concurrent utterances).
+(~27 MB, ~0.15 s to create, holding the GIL). The engine keeps a pool of decoders: a recognizer
+takes one when the caller's audio first reaches it and gives it back at `finish()`/`cancel()`,
+so recognizers run concurrently in any threads, each on its own decoder, and the pool grows to
+the number of callers speaking at once, not the number of calls waiting for an answer (200
+calls at a menu would otherwise hold 5 GB). Making a recognizer, which the runtime does while
+the prompt plays, keeps one idle decoder ready with the grammar loaded, so a caller's first
+words do not wait for a decoder to be created.
 """
 
 from __future__ import annotations
@@ -290,7 +294,7 @@ class SphinxEngine:
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
         self._grammars: dict[tuple[Any, ...], Grammar] = {}  # by kind, phrases, bounds
-        self._lookup_slot: _Slot | None = None
+        self.decoders = 0  # decoders created (each holds the acoustic model)
 
     def _new_slot(self) -> _Slot:
         try:
@@ -304,16 +308,33 @@ class SphinxEngine:
             options["dict"] = self.dictionary
         options.update(self.options)
         try:
-            return _Slot(Decoder(**options))
+            slot = _Slot(Decoder(**options))
+            with self._lock:
+                self.decoders += 1
+            return slot
         except (RuntimeError, ValueError, OSError) as exc:
             raise AsrError(f"pocketsphinx could not load its model (hmm={self.hmm or 'bundled'}"
                            f", dict={self.dictionary or 'bundled'}): {exc}") from exc
 
-    def _take(self) -> _Slot:
+    def _take(self, grammar: Grammar | None = None) -> _Slot:
+        """An idle decoder (one with `grammar` loaded first), or a new one; with `grammar`
+        given, its search is active."""
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._new_slot()
+            slot = next((s for s in reversed(self._idle)
+                         if grammar is not None and grammar.name in s.loaded), None)
+            if slot is not None:
+                self._idle.remove(slot)
+            elif self._idle:
+                slot = self._idle.pop()
+        if slot is None:
+            slot = self._new_slot()
+        if grammar is not None:
+            try:
+                self._activate(slot, grammar)
+            except BaseException:
+                self._give_back(slot)
+                raise
+        return slot
 
     def _give_back(self, slot: _Slot) -> None:
         with self._lock:
@@ -343,13 +364,16 @@ class SphinxEngine:
     def recognizer(self, task: Task, rate: int) -> SphinxRecognizer:
         check_rate(rate)
         grammar = self.grammar(task)
-        slot = self._take()
-        try:
-            self._activate(slot, grammar)
-        except BaseException:
-            self._give_back(slot)
-            raise
-        return SphinxRecognizer(self, task, rate, grammar, slot)
+        self._keep_ready(grammar)
+        return SphinxRecognizer(self, task, rate, grammar)
+
+    def _keep_ready(self, grammar: Grammar) -> None:
+        """One idle decoder with `grammar` loaded, made now if there is none (see the module
+        doc): the recognizer will take it when the caller speaks."""
+        with self._lock:
+            if any(grammar.name in s.loaded for s in self._idle):
+                return
+        self._give_back(self._take(grammar))
 
     def _activate(self, slot: _Slot, grammar: Grammar) -> None:
         decoder = slot.decoder
@@ -379,10 +403,10 @@ class SphinxRecognizer:
 
     PARTIAL_EVERY = MODEL_RATE // 10  # samples between partial hypotheses (100 ms)
 
-    def __init__(self, engine: SphinxEngine, task: Task, rate: int, grammar: Grammar,
-                 slot: _Slot) -> None:
+    def __init__(self, engine: SphinxEngine, task: Task, rate: int, grammar: Grammar) -> None:
         self.engine, self.task, self.rate, self.grammar = engine, task, rate, grammar
-        self._slot: _Slot | None = slot
+        self._slot: _Slot | None = None  # taken from the pool at the first audio
+        self._finished = False
         self._resampler = StreamResampler(rate, MODEL_RATE)
         self._samples = 0
         self._since_partial = 0
@@ -392,17 +416,19 @@ class SphinxRecognizer:
         self._audio = bytearray()  # the utterance at 16 kHz, for the final pass
         self._pause = PauseDetector(engine.quiet_ms)  # complete only once the caller stops
         self.score: float | None = None  # the final answer's score per frame (calibration)
-        if engine.partials:
-            slot.decoder.set_cmn(engine.cmn_prior)
-            slot.decoder.start_utt()
 
     @property
     def complete(self) -> bool:
         return self._complete
 
     def _decoder(self) -> Any:
-        if self._slot is None:
+        if self._finished:
             raise RuntimeError("this recognizer has finished")
+        if self._slot is None:
+            self._slot = self.engine._take(self.grammar)
+            if self.engine.partials:
+                self._slot.decoder.set_cmn(self.engine.cmn_prior)
+                self._slot.decoder.start_utt()
         return self._slot.decoder
 
     def feed(self, pcm: bytes) -> Hypothesis | None:
@@ -502,6 +528,7 @@ class SphinxRecognizer:
 
     def cancel(self) -> None:
         if self._slot is None:
+            self._finished = True
             return
         if self.engine.partials:
             with contextlib.suppress(RuntimeError):
@@ -510,6 +537,7 @@ class SphinxRecognizer:
         self._release()
 
     def _release(self) -> None:
+        self._finished = True
         slot, self._slot = self._slot, None
         if slot is not None:
             self.engine._give_back(slot)

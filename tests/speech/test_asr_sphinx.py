@@ -148,6 +148,24 @@ def test_concurrent_recognizers_use_their_own_decoders(engine: SphinxEngine,
     assert results == {p: p for p in phrases}
 
 
+def test_calls_waiting_for_an_answer_hold_no_decoder(acme_menu: Task) -> None:
+    # Each decoder holds the acoustic model (~27 MB): 200 calls at a menu must not hold 200.
+    engine = SphinxEngine()
+    waiting = [engine.recognizer(acme_menu, 8000) for _ in range(20)]
+    assert engine.decoders == 1  # the one kept ready for the first caller who speaks
+    speaking = waiting[:3]
+    for i, rec in enumerate(speaking):  # three callers answer at once: a decoder each
+        feed(rec, caller("balance", snr_db=25, seed=70 + i), 8000)
+    assert engine.decoders == 3
+    for rec in speaking:
+        assert rec.finish().text == "balance"
+    for rec in waiting[3:]:
+        rec.cancel()
+    assert engine.decoders == 3
+    assert hear(engine, acme_menu, caller("outage", snr_db=25, seed=73)).text == "outage"
+    assert engine.decoders == 3  # the next turns reuse them
+
+
 def test_configuration_errors() -> None:
     with pytest.raises(AsrError, match="/nonexistent/model"):
         SphinxEngine(hmm="/nonexistent/model").recognizer(Task(kind="yes_no"), 8000)
@@ -190,3 +208,22 @@ def test_speech_beyond_the_answer_caps_the_confidence(engine: SphinxEngine,
     assert hyp.confidence <= EXTRA_SPEECH_CAP, hyp
     right = hear(engine, acme_menu, caller("make a payment", snr_db=25, seed=7))
     assert right.text == "make a payment" and right.confidence > EXTRA_SPEECH_CAP, right
+
+
+def test_serving_loads_each_input_steps_engine_before_the_first_call() -> None:
+    from pathlib import Path
+
+    from media_bridge.voice import SpeechStack
+    from runtime.bot import load_bot
+    from speech.asr.base import ir_input_nodes, listen_of
+    from speech.asr.choose import AsrPolicy
+
+    bot = load_bot(Path(__file__).resolve().parents[2] / "bench" / "voice" / "menu_loop.flow")
+    policy = AsrPolicy(fallback="none", whisper_replicas=3)  # engines of its own in this process
+    assert SpeechStack(synthesizer=None, picker=policy).warm(bot.ir) == ["sphinx"]
+    menu = Task.from_listen(listen_of(ir_input_nodes(bot.ir)[0]))
+    engine = policy.engine_for(menu)
+    assert isinstance(engine, SphinxEngine)
+    assert engine.decoders == 1  # made before any call, with the menu's grammar loaded
+    assert hear(engine, menu, caller("billing", snr_db=25, seed=74)).text == "billing"
+    assert engine.decoders == 1
