@@ -20,6 +20,7 @@ import numpy as np
 from media_bridge.hearing import LETTER_RATIO, Match, find, words
 
 BUSY_LIMIT = 4  # a busy line extends a timeout, but never beyond this many timeouts
+SECOND_LISTEN = 3  # utterances after the cursor listened to again before a line fails
 GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
 
 
@@ -27,7 +28,8 @@ class Transcriber(Protocol):
     def transcribe(self, pcm: bytes, rate: int) -> str:
         """Plain text of one utterance of bot audio (called in a worker thread). No prompt:
         Whisper tends to leave out words it was prompted with (hearing.py matches misheard
-        names by their letters instead)."""
+        names by their letters instead). A transcriber may also have `readings(pcm, rate)`:
+        its best transcripts, best first (a beam), for a second listen."""
         ...
 
 
@@ -41,6 +43,7 @@ class Utterance:
     closed: bool = False
     text: str | None = None  # None until transcribed
     tone: bool = False  # a beep (the record tone), not speech
+    second: bool = False  # `text` is a reading from the second listen, not the best one
 
     @property
     def seconds(self) -> float:
@@ -82,6 +85,10 @@ class Ear:
     def playing(self) -> bool:
         return time.monotonic() < self._playing_until
 
+    def playing_until(self) -> float:
+        """When the injected audio received so far ends playing (monotonic clock)."""
+        return self._playing_until
+
     def last_audio(self) -> float:
         return max((u.last for u in self.utterances), default=0.0)
 
@@ -117,7 +124,8 @@ class Ear:
         return out
 
     def lines(self) -> list[str]:
-        return [u.text or "(not transcribed)" for u in self.utterances]
+        return [(u.text or "(not transcribed)") + (" (on a second listen)" if u.second else "")
+                for u in self.utterances]
 
     async def expect(self, text: str, timeout_s: float,
                      busy: Callable[[], bool] = lambda: False, *,
@@ -137,8 +145,40 @@ class Ear:
             if (busy() or self.playing()) and now < limit:
                 deadline = now + timeout_s
             elif now > deadline:
-                return None
+                return await self._listen_again(want, letter_ratio)
             await asyncio.sleep(0.05)
+
+    async def _listen_again(self, want: list[str], letter_ratio: float) -> Match | None:
+        """The line was not heard: listen again to the last utterances after the cursor with
+        the recogniser's other readings. Whisper tiny.en's best reading of a short prompt is
+        now and then a near-miss while its beam holds the words ("Goodbye." heard as "Bye
+        bye." 2 times in 150 syntheses, "Goodbye." second both times); a line the bot did not
+        say is in no reading. Only the utterance that then matches takes the other reading."""
+        readings: Callable[[bytes, int], list[str]] | None = getattr(
+            self.transcriber, "readings", None)
+        if readings is None:
+            return None
+        heard = self.heard()
+        spans: list[tuple[Utterance, int, int]] = []  # utterance, its first word, its words
+        at = 0
+        for utt in self.utterances:
+            if utt.text is None:
+                break
+            if utt.tone:
+                continue
+            count = len(words(utt.text))
+            if at >= self.cursor and count:
+                spans.append((utt, at, count))
+            at += count
+        for utt, start, count in spans[-SECOND_LISTEN:]:
+            for reading in await asyncio.to_thread(readings, bytes(utt.pcm), utt.rate):
+                trial = heard[:start] + words(reading) + heard[start + count:]
+                match = find(want, trial, self.cursor, letter_ratio=letter_ratio)
+                if match is not None:
+                    utt.text, utt.second = reading, True
+                    self.cursor = match.end
+                    return match
+        return None
 
     def unmatched(self) -> str:
         return " ".join(self.heard()[self.cursor:])

@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from speech.audio import phone_line, silence
+from speech.audio import phone_line, resample_float, silence, to_float
 from speech.tts import PiperTts
 
 LEAD_MS = 150  # a caller draws breath before speaking: the VAD sees silence, then speech
@@ -64,6 +64,16 @@ class WhisperTranscriber:
             recognizer.feed(piece)
             texts.append(recognizer.finish().text)
         return " ".join(t for t in texts if t)
+
+
+    def readings(self, pcm: bytes, rate: int) -> list[str]:
+        """The beam's best transcripts of one utterance of at most 28 s (none if longer)."""
+        from speech.asr.whisper import MODEL_RATE
+
+        if len(pcm) > 2 * rate * 28:
+            return []
+        audio = resample_float(to_float(pcm), rate, MODEL_RATE)
+        return self.engine.readings(audio)
 
 
 def pieces(pcm: bytes, rate: int, most_s: float = 28.0, least_s: float = 15.0) -> list[bytes]:

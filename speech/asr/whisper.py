@@ -274,6 +274,17 @@ class WhisperEngine:
         return Hypothesis(text=text, confidence=conf, final=not quick, engine=self.name)
 
 
+    def readings(self, audio: np.ndarray, n: int = 5) -> list[str]:
+        """The `n` best transcripts of float32 16 kHz open speech (at most 30 s), best first,
+        unprompted: a second opinion where the best one may be a near-miss ("Goodbye." heard
+        as "Bye bye." while the beam holds "Goodbye.")."""
+        if audio.size < MODEL_RATE // 10:
+            return []
+        readings, _ = self._generate(self._encode(audio), "", beam=n, hypotheses=n,
+                                     suppress=_vocab(self.model).default_suppress)
+        return list(dict.fromkeys(t for t in (_clean(r.text) for r in readings) if t))
+
+
 def glance_frames(samples: int) -> int:
     """Mel frames a glance encodes for `samples` of 16 kHz audio: GLANCE_WINDOW_S, or the
     utterance and at least 1 s of silence, to the whole second; at most WINDOW_S."""
