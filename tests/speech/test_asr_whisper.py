@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
 
 from runtime.inputs import MIN_SPEECH_CONFIDENCE
+from runtime.normalize import normalize
 from speech.asr.base import AsrError, Task
 from speech.asr.whisper import WhisperEngine, glance_frames
 from speech.audio import StreamResampler, silence, to_float
@@ -82,6 +84,21 @@ def test_open_question_with_hints(engine: WhisperEngine) -> None:
     hyp = hear(engine, task, caller("the internet keeps dropping out", snr_db=20, seed=5))
     assert "internet" in hyp.text.lower() and "dropping" in hyp.text.lower()
     assert 0.0 < hyp.confidence <= 1.0
+
+
+@pytest.mark.parametrize(("said", "date"), [
+    ("the fourth of July nineteen eighty five", "1985-07-04"),
+    ("the fifth of July nineteen eighty five", "1985-07-05"),
+    ("november thirtieth nineteen seventy two", "1972-11-30"),
+])
+def test_a_date_of_birth_is_heard_above_the_confidence_floor(engine: WhisperEngine, said: str,
+                                                             date: str) -> None:
+    # The bank's date-of-birth step. Prompted with the twelve months, Whisper wrote the first
+    # two as "4 July 1985" at 0.13 and "September, July, July, 1985." at 0.14: no-matches.
+    task = Task.from_listen(bot_listens("bank")["step.collect/0"])
+    hyp = hear(engine, task, caller(said, snr_db=20, seed=1))
+    heard = normalize("date", hyp.text.lower(), today=datetime.date(2026, 11, 18)).value
+    assert (heard, hyp.confidence >= MIN_SPEECH_CONFIDENCE) == (date, True), hyp
 
 
 def test_menu_phrases_with_the_phrases_as_prompt(engine: WhisperEngine) -> None:
