@@ -243,7 +243,9 @@ class StandInSwitch:
     @property
     def http(self) -> aiohttp.ClientSession:
         if self._http is None:
-            self._http = aiohttp.ClientSession()
+            # No connection limit: a switch opens one stream per call however many there are
+            # (aiohttp's default of 100 left the 101st call without a stream).
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         return self._http
 
     # ---- lifecycle -------------------------------------------------------------------------------

@@ -76,6 +76,19 @@ def test_handshake_metadata_first_then_320_byte_frames_every_20_ms() -> None:
     run(main())
 
 
+def test_every_call_gets_its_stream_however_many_there_are() -> None:
+    async def main() -> None:
+        async with Bench() as b:
+            for _ in range(120):  # more than an HTTP client's usual connection limit (100)
+                call = b.switch.new_call()
+                reply = await b.switch.api(f"uuid_audio_stream {call.uuid} start "
+                                           f"{b.capture.url} mono 8k")
+                assert reply.startswith("+OK")
+            await until(lambda: len(b.capture.sockets) == 120, what="120 streams")
+
+    run(main())
+
+
 def test_16k_and_buffered_and_no_metadata() -> None:
     async def main() -> None:
         async with Bench() as b:
