@@ -9,8 +9,11 @@ WebSocket per call and streams 20 ms frames in real time, exactly as the switch 
 CPU and memory measured on the serve process are the bot's own.
 
 - speech: N calls at once, each answering the menu by voice K times (piper callers through a
-  phone line: 8 kHz, mu-law, noise), each answer 0.5 s after the prompt and a random 0-2 s
-  more (`--think`; 0 makes calls that started together answer together at every turn).
+  phone line: 8 kHz, mu-law, noise; each answer said three ways, synthesised once and kept in
+  build/bench/caller_lines so that runs hear the same callers), each answer once the bot has
+  been quiet 0.5 s and a random 0-2 s more (`--think`; 0 makes calls that started together
+  answer together at every turn). `--bot-code DIR` runs the bot from another checkout (a
+  worktree of a baseline commit) against the same callers.
   Latency = end of the caller's speech -> first byte of bot audio. A reply is right when its
   audio is byte-for-byte the cached prompt of the choice; the slowest answers are named.
 - keys: N calls at once pressing 1-4; latency = key press -> first byte of bot audio. Frames:
@@ -54,6 +57,8 @@ CHOICES = {  # what the caller says -> what the bot replies
     "agent": "Agent.", "talk to an agent": "Agent."}
 KEYS = {"1": "Balance.", "2": "Billing.", "3": "Outage.", "4": "Agent."}
 RATE = 8000
+LINES = ROOT / "build" / "bench" / "caller_lines"  # the callers' answers, kept between runs
+VARIANTS = 3  # each answer said three ways
 QUIET_S = 0.5
 ANSWER_TIMEOUT_S = 6.0
 
@@ -82,8 +87,11 @@ def _free_port() -> int:
 class Bot:
     """`voxflow serve` in a subprocess, and what /proc says about it."""
 
-    def __init__(self, esl_port: int, token: str, stats: Path, workers: int = 1) -> None:
+    def __init__(self, esl_port: int, token: str, stats: Path, workers: int = 1,
+                 code: str = "") -> None:
         env = {**os.environ, "VOXFLOW_STREAM_TOKEN": token, "VOXFLOW_ESL_PASSWORD": "ClueCon"}
+        if code:  # the bot from another checkout (a baseline commit's worktree)
+            env["PYTHONPATH"] = str(Path(code).resolve())
         listen = f"127.0.0.1:{_free_port() if workers > 1 else 0}"
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "voxflow"), "serve", str(FLOW), "--listen", listen,
@@ -187,7 +195,7 @@ class Heard:
 
 
 async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode: str,
-                   voice: CallerVoice, replies: dict[str, bytes], result: Result,
+                   lines: dict[str, list[bytes]], replies: dict[str, bytes], result: Result,
                    rng: random.Random, think_s: float) -> None:
     call = switch.new_call(variables={
         "STREAM_EXTRA_HEADERS": json.dumps({"Authorization": f"Bearer {token}"})})
@@ -206,7 +214,7 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
         if mode == "speech":
             phrase = rng.choice(sorted(CHOICES))
             want = CHOICES[phrase]
-            pcm = await voice.line(phrase, RATE)
+            pcm = rng.choice(lines[phrase])
             call.say(pcm)
             ended = time.monotonic() + len(pcm) / (2 * RATE)
         else:
@@ -247,6 +255,22 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
     await call.hang_up()
 
 
+def caller_lines() -> dict[str, list[bytes]]:
+    """Each answer said VARIANTS ways, synthesised once and kept under build/: piper draws new
+    noise at every synthesis, so runs that each synthesised their own callers were heard
+    differently ("outage" misheard in every turn of one run, in none of the next)."""
+    LINES.mkdir(parents=True, exist_ok=True)
+    voice = CallerVoice()
+    out: dict[str, list[bytes]] = {}
+    for phrase in CHOICES:
+        for variant in range(VARIANTS):
+            path = LINES / f"{phrase.replace(' ', '_')}.{variant}.{RATE}.pcm"
+            if not path.exists():
+                path.write_bytes(voice.line_sync(phrase, RATE, variant))
+            out.setdefault(phrase, []).append(path.read_bytes())
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -255,7 +279,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turns: int,
-                   mode: str, voice: CallerVoice, replies: dict[str, bytes],
+                   mode: str, lines: dict[str, list[bytes]], replies: dict[str, bytes],
                    think_s: float) -> dict[str, Any]:
     result = Result()
     rng = random.Random(calls * 7919 + len(mode))
@@ -274,7 +298,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     # Calls arrive over a second, not in one instant (a real switch answers them one by one).
     tasks = []
     for _ in range(calls):
-        tasks.append(asyncio.ensure_future(one_call(switch, bot, token, turns, mode, voice,
+        tasks.append(asyncio.ensure_future(one_call(switch, bot, token, turns, mode, lines,
                                                     replies, result, rng, think_s)))
         await asyncio.sleep(1.0 / calls)
     await asyncio.gather(*tasks)
@@ -322,7 +346,7 @@ async def main(args: argparse.Namespace) -> None:
     switch = StandInSwitch(password="ClueCon", flavour="community", broadcast_delay_s=0.0)
     port = await switch.start()
     stats = Path(tempfile.mkstemp(prefix="voxflow-stats-", suffix=".jsonl")[1])
-    bot = Bot(port, token, stats, workers=args.workers)
+    bot = Bot(port, token, stats, workers=args.workers, code=args.bot_code)
     try:
         await bot.ready()
         synth = PiperSynthesizer()
@@ -332,17 +356,16 @@ async def main(args: argparse.Namespace) -> None:
             pcm = cache.get(text, synth.voice_id(), RATE, synth.engine)
             assert pcm is not None, f"{text!r} is not in the prompt cache"
             replies[text] = pcm
-        voice = CallerVoice()
-        for phrase in CHOICES:  # synthesise the callers' lines before the clock starts
-            await voice.line(phrase, RATE)
+        lines = caller_lines()
         print(f"bot: voxflow serve {FLOW.relative_to(ROOT)} (pid {bot.proc.pid}, "
-              f"{bot.workers} worker(s)), idle RSS {bot.rss_mb():.0f} MB; {os.cpu_count()} CPUs",
+              f"{bot.workers} worker(s), code from {args.bot_code or 'this checkout'}), "
+              f"idle RSS {bot.rss_mb():.0f} MB; {os.cpu_count()} CPUs",
               flush=True)
         for calls in args.speech:
             show("speech", await scenario(switch, bot, token, calls, args.turns, "speech",
-                                          voice, replies, args.think))
+                                          lines, replies, args.think))
         for calls in args.keys:
-            show("keys", await scenario(switch, bot, token, calls, args.turns, "keys", voice,
+            show("keys", await scenario(switch, bot, token, calls, args.turns, "keys", lines,
                                         replies, args.think))
     finally:
         bot.stop()
@@ -356,6 +379,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=1,
                         help="voxflow serve --workers N (default 1)")
+    parser.add_argument("--bot-code", default="",
+                        help="run voxflow serve from this checkout (e.g. a git worktree of a "
+                             "baseline commit), with the same callers")
     parser.add_argument("--speech", type=int, nargs="*", default=None)
     parser.add_argument("--keys", type=int, nargs="*", default=None)
     parser.add_argument("--turns", type=int, default=None)

@@ -25,23 +25,26 @@ class CallerVoice:
         self._cache: dict[tuple[str, int], bytes] = {}
         self._lock = asyncio.Lock()
 
-    def line_sync(self, text: str, rate: int) -> bytes:
-        key = (text, rate)
+    def line_sync(self, text: str, rate: int, variant: int = 0) -> bytes:
+        """`text` said through the phone line. piper draws new noise at every synthesis, so
+        each `variant` is the line said another way (and a new process says it anew)."""
+        key = (text, rate, variant)
         pcm = self._cache.get(key)
         if pcm is None:
             if self._tts is None:
                 self._tts = PiperTts()
             clean = self._tts.synthesize_pcm(text, self._tts.native_rate)
-            seed = int.from_bytes(hashlib.sha1(text.encode()).digest()[:4], "big")
+            name = f"{text}#{variant}" if variant else text  # variant 0: the seed it had
+            seed = int.from_bytes(hashlib.sha1(name.encode()).digest()[:4], "big")
             pcm = silence(LEAD_MS, rate) + phone_line(clean, self._tts.native_rate,
                                                       out_rate=rate, snr_db=self.snr_db,
                                                       seed=seed)
             self._cache[key] = pcm
         return pcm
 
-    async def line(self, text: str, rate: int) -> bytes:
+    async def line(self, text: str, rate: int, variant: int = 0) -> bytes:
         async with self._lock:  # one synthesis at a time: piper is single-threaded per voice
-            return await asyncio.to_thread(self.line_sync, text, rate)
+            return await asyncio.to_thread(self.line_sync, text, rate, variant)
 
 
 class WhisperTranscriber:
