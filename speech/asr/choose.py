@@ -27,7 +27,9 @@ VOXFLOW_VOSK_MODEL (a Vosk model folder: vosk for every step), VOXFLOW_ASR_MENU,
 VOXFLOW_ASR_YES_NO, VOXFLOW_ASR_DIGITS, VOXFLOW_ASR_OPEN (each "sphinx", "whisper" or "vosk"),
 VOXFLOW_ASR_FALLBACK ("whisper", or "none" to hear only the grammar in closed steps) and
 VOXFLOW_ASR_ACCEPT (the grammar confidence a cascade takes without asking Whisper, 0-1) and
-VOXFLOW_WHISPER_REPLICAS (Whisper decodes that may run at once, one core each; default 2).
+VOXFLOW_WHISPER_REPLICAS (Whisper decodes that may run at once, one core each; default 2) and
+VOXFLOW_SPHINX_DECODERS (grammar decoders made before the first call, one per caller who may
+speak at the same moment, ~27 MB each; default 8).
 
 Engines are created once per process per configuration and shared (see each engine for what
 may run concurrently); `engine_for` and `recognizer_for` may be called from any thread.
@@ -66,6 +68,9 @@ class AsrPolicy:
     # Whisper decodes that run at once (CTranslate2 model replicas, one core each): callers
     # answering together would otherwise queue behind one decode (~0.7 s each).
     whisper_replicas: int = 2
+    # pocketsphinx decoders made before the first call (~27 MB each): one per caller who may
+    # be speaking at the same moment; more are made as needed, each stalling the process.
+    sphinx_decoders: int = 8
 
     def __post_init__(self) -> None:
         for name in ("menu", "yes_no", "digits", "open"):
@@ -81,6 +86,8 @@ class AsrPolicy:
             raise AsrError(f"accept must be between 0 and 1, not {self.accept}")
         if not 1 <= self.whisper_replicas <= 64:
             raise AsrError(f"whisper replicas must be 1-64, not {self.whisper_replicas}")
+        if not 1 <= self.sphinx_decoders <= 512:
+            raise AsrError(f"sphinx decoders must be 1-512, not {self.sphinx_decoders}")
         uses_vosk = "vosk" in (self.menu, self.yes_no, self.digits, self.open, self.fallback)
         if uses_vosk and not self.vosk_model:
             raise AsrError("the vosk engine needs a model folder: set VOXFLOW_VOSK_MODEL")
@@ -99,6 +106,8 @@ class AsrPolicy:
                 values[name] = value
         for field, var, kind, what in (("accept", "VOXFLOW_ASR_ACCEPT", float, "a number"),
                                        ("whisper_replicas", "VOXFLOW_WHISPER_REPLICAS", int,
+                                        "a whole number"),
+                                       ("sphinx_decoders", "VOXFLOW_SPHINX_DECODERS", int,
                                         "a whole number")):
             raw = env.get(var, "").strip()
             if raw:
@@ -136,7 +145,7 @@ def _single(name: str, policy: AsrPolicy, *, digits: bool = False) -> AsrEngine:
             if name == "sphinx":
                 from speech.asr.sphinx import SphinxEngine
 
-                engine = SphinxEngine()
+                engine = SphinxEngine(ready=policy.sphinx_decoders)
             elif name == "whisper":
                 from speech.asr.whisper import WhisperEngine
 

@@ -285,8 +285,9 @@ class SphinxEngine:
                  partials: bool = True, stable_ms: int = 300, quiet_ms: int = 160,
                  reject_score: float = -26.0,
                  score_scale: float = 3.7, cmn_prior: str = PHONE_CMN,
-                 decoder_options: dict[str, Any] | None = None) -> None:
+                 decoder_options: dict[str, Any] | None = None, ready: int = 1) -> None:
         self.hmm, self.dictionary = hmm, dictionary
+        self.ready = ready  # decoders made with the first recognizer (see _keep_ready)
         self.partials, self.stable_ms, self.cmn_prior = partials, stable_ms, cmn_prior
         self.quiet_ms = quiet_ms
         self.reject_score, self.score_scale = reject_score, score_scale
@@ -368,12 +369,21 @@ class SphinxEngine:
         return SphinxRecognizer(self, task, rate, grammar)
 
     def _keep_ready(self, grammar: Grammar) -> None:
-        """One idle decoder with `grammar` loaded, made now if there is none (see the module
-        doc): the recognizer will take it when the caller speaks."""
+        """An idle decoder with `grammar` loaded, made now if there is none (see the module
+        doc): the recognizer will take it when the caller speaks. The first time, `ready`
+        decoders are made: callers who answer together each need one, and making one while
+        they speak stalls every call in the process (~0.15 s holding the GIL; 30 calls
+        answering their first menu together stalled serve for seconds)."""
         with self._lock:
-            if any(grammar.name in s.loaded for s in self._idle):
+            missing = self.ready - self.decoders
+            if missing <= 0 and any(grammar.name in s.loaded for s in self._idle):
                 return
-        self._give_back(self._take(grammar))
+        for _ in range(max(1, missing)):
+            slot = self._new_slot() if missing > 0 else self._take()
+            try:
+                self._activate(slot, grammar)
+            finally:
+                self._give_back(slot)
 
     def _activate(self, slot: _Slot, grammar: Grammar) -> None:
         decoder = slot.decoder

@@ -114,6 +114,7 @@ def test_policy_from_the_environment() -> None:
     policy = AsrPolicy.from_env({"VOXFLOW_ASR_DIGITS": "sphinx", "VOXFLOW_ASR_ACCEPT": "0.8"})
     assert policy.digits == "sphinx" and policy.accept == 0.8
     assert AsrPolicy.from_env({"VOXFLOW_WHISPER_REPLICAS": "4"}).whisper_replicas == 4
+    assert AsrPolicy.from_env({"VOXFLOW_SPHINX_DECODERS": "30"}).sphinx_decoders == 30
     vosk = AsrPolicy.from_env({"VOXFLOW_VOSK_MODEL": "/models/vosk-en"})
     assert vosk.vosk_model == "/models/vosk-en"
     assert {vosk.engine_name(Task(kind=k, phrases=("a",)))  # type: ignore[arg-type]
@@ -136,3 +137,7 @@ def test_policy_configuration_errors() -> None:
         AsrPolicy.from_env({"VOXFLOW_WHISPER_REPLICAS": "two"})
     with pytest.raises(AsrError, match="whisper replicas must be 1-64, not 0"):
         AsrPolicy(whisper_replicas=0)
+    with pytest.raises(AsrError, match=r"DECODERS must be a whole number, not '8\.5'"):
+        AsrPolicy.from_env({"VOXFLOW_SPHINX_DECODERS": "8.5"})
+    with pytest.raises(AsrError, match="sphinx decoders must be 1-512, not 0"):
+        AsrPolicy(sphinx_decoders=0)

@@ -219,11 +219,15 @@ def test_serving_loads_each_input_steps_engine_before_the_first_call() -> None:
     from speech.asr.choose import AsrPolicy
 
     bot = load_bot(Path(__file__).resolve().parents[2] / "bench" / "voice" / "menu_loop.flow")
-    policy = AsrPolicy(fallback="none", whisper_replicas=3)  # engines of its own in this process
+    # Engines of its own in this process: two callers may speak at the same moment.
+    policy = AsrPolicy(fallback="none", sphinx_decoders=2)
     assert SpeechStack(synthesizer=None, picker=policy).warm(bot.ir) == ["sphinx"]
     menu = Task.from_listen(listen_of(ir_input_nodes(bot.ir)[0]))
     engine = policy.engine_for(menu)
     assert isinstance(engine, SphinxEngine)
-    assert engine.decoders == 1  # made before any call, with the menu's grammar loaded
-    assert hear(engine, menu, caller("billing", snr_db=25, seed=74)).text == "billing"
-    assert engine.decoders == 1
+    assert engine.decoders == 2  # made before any call, with the menu's grammar loaded
+    both = [engine.recognizer(menu, 8000) for _ in range(2)]
+    for i, rec in enumerate(both):
+        feed(rec, caller("billing", snr_db=25, seed=74 + i), 8000)
+    assert [rec.finish().text for rec in both] == ["billing", "billing"]
+    assert engine.decoders == 2  # none made while they spoke
