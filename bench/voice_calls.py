@@ -61,6 +61,7 @@ LINES = ROOT / "build" / "bench" / "caller_lines"  # the callers' answers, kept 
 VARIANTS = 3  # each answer said three ways
 QUIET_S = 0.5
 ANSWER_TIMEOUT_S = 6.0
+STUCK_S = 30.0
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Result:
     right: int = 0
     wrong: int = 0
     unanswered: int = 0
+    stuck: int = 0  # calls that had not ended STUCK_S after their last turn was due
     sent_frames: int = 0
     late_frames: int = 0
     uuids: list[str] = field(default_factory=list)
@@ -255,6 +257,15 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
     await call.hang_up()
 
 
+async def bounded(call: Any, turns: int, result: Result) -> None:
+    """A call that never ends is counted, not waited for: one stuck call must not hang the
+    run (its turns not played are missing from the row's turn count)."""
+    try:
+        await asyncio.wait_for(call, STUCK_S + turns * (ANSWER_TIMEOUT_S + 10))
+    except TimeoutError:
+        result.stuck += 1
+
+
 def caller_lines() -> dict[str, list[bytes]]:
     """Each answer said VARIANTS ways, synthesised once and kept under build/: piper draws new
     noise at every synthesis, so runs that each synthesised their own callers were heard
@@ -298,8 +309,9 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     # Calls arrive over a second, not in one instant (a real switch answers them one by one).
     tasks = []
     for _ in range(calls):
-        tasks.append(asyncio.ensure_future(one_call(switch, bot, token, turns, mode, lines,
-                                                    replies, result, rng, think_s)))
+        tasks.append(asyncio.ensure_future(bounded(
+            one_call(switch, bot, token, turns, mode, lines, replies, result, rng, think_s),
+            turns, result)))
         await asyncio.sleep(1.0 / calls)
     await asyncio.gather(*tasks)
     sampler.cancel()
@@ -314,6 +326,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
             "p50": pct(result.latencies, 0.5), "p95": pct(result.latencies, 0.95),
             "max": max(result.latencies, default=float("nan")),
             "right": result.right, "wrong": result.wrong, "unanswered": result.unanswered,
+            "stuck": result.stuck,
             "cpu_pct_per_call": 100 * cpu / elapsed / calls,
             "caller_cpu_pct": 100 * own / elapsed,
             "rss_mb_per_call": (peak - rss0) / calls, "rss_mb": peak,
@@ -334,6 +347,8 @@ def show(mode: str, row: dict[str, Any]) -> None:
           f"sent {row['sent']} dropped {row['dropped']} "
           f"late {row['late']} | loop lag p95 {row['lag_p95_ms']:.1f} ms max "
           f"{row['lag_max_ms']:.1f} ms", flush=True)
+    if row["stuck"]:
+        print(f"       {row['stuck']} call(s) never ended and were left", flush=True)
     if row["confusions"]:
         print(f"       wrong answers: {row['confusions']}", flush=True)
     if mode == "speech" and row["slowest"]:
