@@ -48,7 +48,8 @@ so recognizers run concurrently in any threads, each on its own decoder, and the
 the number of callers speaking at once, not the number of calls waiting for an answer (200
 calls at a menu would otherwise hold 5 GB). Making a recognizer, which the runtime does while
 the prompt plays, keeps one idle decoder ready with the grammar loaded, so a caller's first
-words do not wait for a decoder to be created.
+words do not wait for a decoder to be created; the first one made makes `ready` decoders
+(serve: VOXFLOW_SPHINX_DECODERS), one per caller who may speak at the same moment.
 """
 
 from __future__ import annotations
