@@ -183,11 +183,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                          os.environ.get(ESL_PASSWORD_ENV, "ClueCon")),
                            agents=agents)
 
+    who = f"worker {args.worker_index}: " if args.worker else ""
     began = time.monotonic()
     engines = service.warm_speech()
-    print(f"voxflow serve: {'worker ' + str(args.worker_index) + ': ' if args.worker else ''}"
-          f"speech models loaded ({', '.join(engines) or 'no speech input'}) in "
-          f"{time.monotonic() - began:.1f} s", flush=True)
+    print(f"voxflow serve: {who}speech models loaded ({', '.join(engines) or 'no speech input'})"
+          f" in {time.monotonic() - began:.1f} s", flush=True)
 
     async def main() -> None:
         url = await service.start(host, port, reuse_port=args.worker)
@@ -201,7 +201,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             service.bridge.on_finished.append(stats.call_finished)
             stats.start()
         where = "a stand-in switch" if args.standin else f"FreeSWITCH at {esl_host}:{esl_port}"
-        who = f"worker {args.worker_index}: " if args.worker else ""
         print(f"voxflow serve: {who}{bot.folder.name} answers streams at {url}/<uuid> "
               f"({args.playback} playback; events from {where}). Ctrl-C stops.", flush=True)
         stop = asyncio.Event()

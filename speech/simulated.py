@@ -15,6 +15,7 @@ import numpy as np
 from speech.audio import phone_line, resample_float, silence, to_float
 from speech.tts import PiperTts
 
+PIECE_S = 28.0  # the longest piece Whisper is given (its window is 30 s)
 LEAD_MS = 150  # a caller draws breath before speaking: the VAD sees silence, then speech
 
 
@@ -70,16 +71,16 @@ class WhisperTranscriber:
 
 
     def readings(self, pcm: bytes, rate: int) -> list[str]:
-        """The beam's best transcripts of one utterance of at most 28 s (none if longer)."""
+        """The beam's best transcripts of one utterance of at most PIECE_S (none if longer)."""
         from speech.asr.whisper import MODEL_RATE
 
-        if len(pcm) > 2 * rate * 28:
+        if len(pcm) > 2 * rate * PIECE_S:
             return []
         audio = resample_float(to_float(pcm), rate, MODEL_RATE)
         return self.engine.readings(audio)
 
 
-def pieces(pcm: bytes, rate: int, most_s: float = 28.0, least_s: float = 15.0) -> list[bytes]:
+def pieces(pcm: bytes, rate: int, most_s: float = PIECE_S, least_s: float = 15.0) -> list[bytes]:
     """`pcm` in pieces of at most `most_s`, each cut at the quietest 100 ms after `least_s`."""
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
     out: list[bytes] = []

@@ -318,15 +318,17 @@ class SphinxEngine:
             raise AsrError(f"pocketsphinx could not load its model (hmm={self.hmm or 'bundled'}"
                            f", dict={self.dictionary or 'bundled'}): {exc}") from exc
 
-    def _take(self, grammar: Grammar | None = None) -> _Slot:
-        """An idle decoder (one with `grammar` loaded first), or a new one; with `grammar`
-        given, its search is active."""
+    def _take(self, grammar: Grammar | None = None, *, new: bool = False) -> _Slot:
+        """An idle decoder (one with `grammar` loaded first), or a new one (always, with
+        `new`); with `grammar` given, its search is active."""
+        slot = None
         with self._lock:
-            slot = next((s for s in reversed(self._idle)
-                         if grammar is not None and grammar.name in s.loaded), None)
+            if not new:
+                slot = next((s for s in reversed(self._idle)
+                             if grammar is not None and grammar.name in s.loaded), None)
             if slot is not None:
                 self._idle.remove(slot)
-            elif self._idle:
+            elif self._idle and not new:
                 slot = self._idle.pop()
         if slot is None:
             slot = self._new_slot()
@@ -380,11 +382,7 @@ class SphinxEngine:
             if missing <= 0 and any(grammar.name in s.loaded for s in self._idle):
                 return
         for _ in range(max(1, missing)):
-            slot = self._new_slot() if missing > 0 else self._take()
-            try:
-                self._activate(slot, grammar)
-            finally:
-                self._give_back(slot)
+            self._give_back(self._take(grammar, new=missing > 0))
 
     def _activate(self, slot: _Slot, grammar: Grammar) -> None:
         decoder = slot.decoder
