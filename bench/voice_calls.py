@@ -9,8 +9,8 @@ WebSocket per call and streams 20 ms frames in real time, exactly as the switch 
 CPU and memory measured on the serve process are the bot's own.
 
 - speech: N calls at once, each answering the menu by voice K times (piper callers through a
-  phone line: 8 kHz, mu-law, noise; each answer said three ways, synthesised once and kept in
-  build/bench/caller_lines so that runs hear the same callers), each answer once the bot has
+  phone line: 8 kHz, mu-law, noise; each answer said at three speeds, the same audio in every
+  run, so that runs hear the same callers), each answer once the bot has
   been quiet 0.5 s and a random 0-2 s more (`--think`; 0 makes calls that started together
   answer together at every turn). `--bot-code DIR` runs the bot from another checkout (a
   worktree of a baseline commit) against the same callers.
@@ -57,7 +57,6 @@ CHOICES = {  # what the caller says -> what the bot replies
     "agent": "Agent.", "talk to an agent": "Agent."}
 KEYS = {"1": "Balance.", "2": "Billing.", "3": "Outage.", "4": "Agent."}
 RATE = 8000
-LINES = ROOT / "build" / "bench" / "caller_lines"  # the callers' answers, kept between runs
 VARIANTS = 3  # each answer said three ways
 QUIET_S = 0.5
 ANSWER_TIMEOUT_S = 6.0
@@ -267,19 +266,11 @@ async def bounded(call: Any, turns: int, result: Result) -> None:
 
 
 def caller_lines() -> dict[str, list[bytes]]:
-    """Each answer said VARIANTS ways, synthesised once and kept under build/: piper draws new
-    noise at every synthesis, so runs that each synthesised their own callers were heard
-    differently ("outage" misheard in every turn of one run, in none of the next)."""
-    LINES.mkdir(parents=True, exist_ok=True)
+    """Each answer said VARIANTS ways (CallerVoice: the same audio in every run, at three
+    speeds), so two runs, or a bot and its baseline, hear the same callers."""
     voice = CallerVoice()
-    out: dict[str, list[bytes]] = {}
-    for phrase in CHOICES:
-        for variant in range(VARIANTS):
-            path = LINES / f"{phrase.replace(' ', '_')}.{variant}.{RATE}.pcm"
-            if not path.exists():
-                path.write_bytes(voice.line_sync(phrase, RATE, variant))
-            out.setdefault(phrase, []).append(path.read_bytes())
-    return out
+    return {phrase: [voice.line_sync(phrase, RATE, variant) for variant in range(VARIANTS)]
+            for phrase in CHOICES}
 
 
 def pct(values: list[float], q: float) -> float:

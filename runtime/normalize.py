@@ -532,6 +532,13 @@ def _currency(text: str) -> Parsed:
     if fixes and any(e.kind == "num" for e in elems[fixes[-1]:]):
         elems = elems[fixes[-1] + 1:]
     elems = [e for e in elems if e.kind != "fix"]
+    if (len(elems) >= 2 and elems[0].kind == elems[1].kind == "num"
+            and elems[1].start == elems[0].end + 1 and words[elems[0].end] == "and"
+            and elems[0].value >= 100 and elems[0].value % 100 == 0 and elems[1].value < 100
+            and (len(elems) == 2 or elems[2].kind == "major")):
+        # "100 and 20": a hundred and twenty as Whisper writes it, not 100 dollars 20 cents
+        merged = elems[0]._replace(value=elems[0].value + elems[1].value, end=elems[1].end)
+        elems = [merged, *elems[2:]]
     amount = _amount(elems)
     if amount is None or amount < 0:
         return NO_MATCH

@@ -67,11 +67,19 @@ class PiperTts:
         self._voice = _voice(self.voice_name)
         self.native_rate: int = self._voice.config.sample_rate
 
-    def iter_float(self, text: str) -> Iterator[np.ndarray]:
-        """float32 audio at the voice's native rate, one array per sentence."""
+    def iter_float(self, text: str, *, noise: bool = True,
+                   length_scale: float | None = None) -> Iterator[np.ndarray]:
+        """float32 audio at the voice's native rate, one array per sentence. piper samples its
+        voice's noise anew at every synthesis; `noise=False` says a text the same way every
+        time (the test caller). `length_scale` > 1 speaks slower, < 1 faster."""
         if not text.strip():
             return
-        chunks = iter(self._voice.synthesize(text))
+        from piper.config import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=length_scale)
+        if not noise:
+            config.noise_scale = config.noise_w_scale = 0.0
+        chunks = iter(self._voice.synthesize(text, config))
         while True:
             with _synth_lock:  # not held while the consumer has the sentence
                 chunk = next(chunks, None)

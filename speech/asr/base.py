@@ -36,8 +36,8 @@ _DIGIT_TYPES = ("digits", "phone")
 # months for dates: Whisper tiny.en prompted with the twelve of them continues the list
 # ("the fourth of July ..." -> "4 July 1985" at 0.4, "September, July, January, ...", "the
 # fifth" -> "1st"); unprompted it writes "the fourth of July 1985." (bench/asr_turns.py).
+# (Amounts have no words here: speech/asr/whisper.py shows Whisper how to write them.)
 _TYPE_HINTS: dict[str, tuple[str, ...]] = {
-    "currency": ("dollars", "cents"),
     "time": ("a.m.", "p.m.", "o'clock"),
 }
 PHONE_DIGITS = (7, 15)  # what runtime/normalize.py accepts for a phone number without bounds

@@ -90,7 +90,7 @@ _LETTERS = {  # letter names in the en-us model's phone set, for spelled acronym
 _MAX_LOADED = 64  # grammars kept loaded per decoder
 FRAME_SAMPLES = MODEL_RATE // 100  # pocketsphinx's 10 ms frames
 EXTRA_SPEECH_MS = 150  # speech outside the answer's words that means the caller said more
-EXTRA_SPEECH_CAP = 0.3  # the confidence of such an answer, at most (below the runtime's floor)
+EXTRA_SPEECH_CAP = 0.3  # the confidence of such an answer (or a guess), at most: under the floor
 SPEECH_DB = 12.0  # a frame this far above the utterance's noise floor is speech
 
 
@@ -117,6 +117,13 @@ class Grammar:
         if key in self.outputs:
             return self.outputs[key], True
         return key, False
+
+    def continues(self, answer: str, key: str) -> bool:
+        """Whether the whole `answer` (as `read` returns it) and the spoken words `key` of a
+        path that stopped inside a phrase begin alike: the path went on from the answer or
+        stopped short of it ("pay my" and "pay", "no thank" and "no thank you")."""
+        spoken = next((k for k, v in self.outputs.items() if v == answer), answer)
+        return bool(key) and spoken.split()[:1] == key.split()[:1]
 
     def complete(self, key: str) -> bool:
         """Whether a whole answer can be taken at once (see the module doc)."""
@@ -268,6 +275,7 @@ class _Pass:
     score: float  # per frame
     others: tuple[str, ...]
     extra_ms: int = 0  # speech the best path put outside its words (in silence or fillers)
+    guess: bool = False  # a whole answer from the lattice that the best path does not start
 
 
 @dataclass
@@ -488,7 +496,7 @@ class SphinxRecognizer:
                 return Hypothesis(text="", confidence=0.0, final=True, engine=self.engine.name)
             self.score = first.score
             confidence = self.engine.confidence(first.score)
-            if first.extra_ms >= EXTRA_SPEECH_MS:
+            if first.extra_ms >= EXTRA_SPEECH_MS or first.guess:
                 confidence = min(confidence, EXTRA_SPEECH_CAP)
             return Hypothesis(text=first.text, confidence=confidence, final=True,
                               alternatives=first.others, engine=self.engine.name)
@@ -506,19 +514,25 @@ class SphinxRecognizer:
         frames = max(decoder.n_frames(), 1)
         text, whole = self.grammar.read(hyp.hypstr)
         readings = self._readings(decoder)  # whole answers from the lattice, best first
-        extra_ms = 0
+        extra_ms, guess = 0, False
         if whole:
             score = hyp.score
             extra_ms = _speech_outside_words(decoder, audio)
         elif readings:
             # The best path stopped inside a phrase ("no thank" of "no thank you"): the best
-            # path that is a whole answer comes from the lattice.
-            text, score = readings[0]
+            # whole answer that begins like it comes from the lattice. A whole answer that
+            # does not ("balance" for a path "how much" that heard "I want to make a payment")
+            # is a guess: the search gave up on every whole answer, and a lattice path's score
+            # per frame does not say so (-15, as good as a clear answer).
+            partial = text
+            text, score = next(((t, sc) for t, sc in readings
+                                if self.grammar.continues(t, partial)), readings[0])
+            guess = not self.grammar.continues(text, partial)
         else:
             return None
         others = tuple(dict.fromkeys(t for t, _ in readings if t != text))[:3]
         per_frame = math.log(max(score, 1e-300)) / math.log(LOGBASE) / frames
-        return _Pass(text, per_frame, others, extra_ms)
+        return _Pass(text, per_frame, others, extra_ms, guess)
 
     def _readings(self, decoder: Any, limit: int = 40) -> list[tuple[str, float]]:
         found: dict[str, float] = {}

@@ -6,9 +6,12 @@ voice through a phone line, heard by the recognizer the step gets, and the conve
 run again with that line as heard. It takes about two and a half minutes for 198 turns, where
 the whole conversations in real time take eighteen (`make test-audio`).
 
-piper samples its voice's noise anew for every synthesis, so a run or two in a hundred may
-differ by a turn or two: the bar is set below what runs give (96 %, docs/benchmarks.md) by
-that margin, and digits and yes/no answers, which every run gets right, must all be right.
+The test caller says every line the same way in every run (CallerVoice: piper's voice noise
+off), so a run's result does not depend on the draw. On this audio 194 of the 198 turns are
+right (the four misses are Whisper tiny.en mishearing "wifi", "swallowed" and "nicked"), and
+at the test caller's other two speeds 191 and 195 (`bench/asr_turns.py --speed 1`, `2`).
+The bar leaves room for the small numeric differences another machine's CPU can make, and
+digits and yes/no answers, which all three speeds get right, must all be right.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from speech.replay import Heard, replay
 from speech.simulated import CallerVoice
 
 pytestmark = pytest.mark.audio
-MIN_RIGHT = 0.92
+MIN_RIGHT = 0.96
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,9 @@ def test_number_text() -> None:
     ("a buck fifty", 1.5),
     ("five oh five", 5.05),
     ("one hundred and fifty dollars", 150.0),
+    ("100 and 20", 120.0),  # Whisper's way of writing "a hundred and twenty"
+    ("it was 200 and 5 dollars", 205.0),
+    ("100 and 20 cents", 100.2),
     ("two hundred fifty", 250.0),
     ("a hundred bucks", 100.0),
     ("one thousand two hundred dollars", 1200.0),

@@ -11,6 +11,7 @@ from speech.asr.base import AsrError, Task
 from speech.asr.cascade import knows_answer
 from speech.asr.choose import AsrPolicy
 from speech.asr.text import digit_string, number_words, prompt_list, spoken_words
+from speech.asr.whisper import WhisperEngine
 from tests.speech.asr_support import bot_listens
 
 
@@ -32,7 +33,10 @@ def test_tasks_from_the_acme_listens() -> None:
     assert text.kind == "open"
 
     amount = Task.from_listen(listens["step.payment_amount/0"])
-    assert amount.kind == "open" and "dollars" in amount.hints
+    assert amount.kind == "open" and amount.slot_type == "currency"
+    # Whisper is shown how amounts are written, after the step's words
+    assert WhisperEngine().prompt_for(amount).endswith(
+        "It was $12.99. About $300. $42.50.")
 
 
 def test_tasks_from_other_listens() -> None:

@@ -231,3 +231,20 @@ def test_serving_loads_each_input_steps_engine_before_the_first_call() -> None:
         feed(rec, caller("billing", snr_db=25, seed=74 + i), 8000)
     assert [rec.finish().text for rec in both] == ["billing", "billing"]
     assert engine.decoders == 2  # none made while they spoke
+
+
+def test_a_whole_answer_the_best_path_never_started_is_not_taken(engine: SphinxEngine,
+                                                                 acme_menu: Task) -> None:
+    # The test caller's "I want to make a payment": the search kept no whole answer and its
+    # best path stopped at "how much"; the lattice's best whole answer, "balance", scored as
+    # well as a clear answer (0.90) and sent a payment to the balance.
+    from speech.simulated import CallerVoice
+
+    voice = CallerVoice()
+    for variant in (0, 1):
+        hyp = hear(engine, acme_menu, voice.line_sync("I want to make a payment", 8000, variant))
+        assert hyp.text != "balance" or hyp.confidence < MIN_SPEECH_CONFIDENCE, (variant, hyp)
+    # A path that stopped inside the answer still gives the answer ("no thank" -> "no thanks").
+    yes_no = Task(kind="yes_no", phrases=("yes", "no"))
+    hyp = hear(engine, yes_no, caller("no thanks", snr_db=20, seed=3))
+    assert normalize("yes_no", hyp.text).value is False and hyp.confidence >= MIN_SPEECH_CONFIDENCE

@@ -155,3 +155,17 @@ def test_glance_window_fits_the_utterance() -> None:
     assert glance_frames(16000 * 2) == 1000  # 10 s at least
     assert glance_frames(16000 * 12 + 1) == 1400  # the utterance, 1 s of silence, whole seconds
     assert glance_frames(16000 * 45) == 3000  # never more than Whisper's 30 s
+
+
+@pytest.mark.parametrize(("said", "amount"), [
+    ("forty two fifty", 42.5), ("twelve ninety nine", 12.99), ("a hundred and twenty", 120.0),
+    ("about two hundred dollars", 200.0), ("forty two dollars and fifty cents", 42.5),
+])
+def test_amounts_are_written_as_amounts(engine: WhisperEngine, said: str, amount: float) -> None:
+    # The bank's "Roughly how much was it?". Prompted with the words "dollars, cents", Whisper
+    # wrote "forty two fifty" as "4250.", a forty-dollar payment reported as four thousand.
+    task = Task.from_listen(bot_listens("bank")["step.suspicious/4"])
+    assert task.slot_type == "currency"
+    hyp = hear(engine, task, caller(said, snr_db=20, seed=2))
+    assert normalize("currency", hyp.text).value == amount, hyp
+    assert hyp.confidence >= MIN_SPEECH_CONFIDENCE, hyp

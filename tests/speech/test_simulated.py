@@ -56,3 +56,16 @@ def test_a_line_misheard_at_first_is_heard_on_a_second_listen() -> None:
     assert wrong is None
     assert right is not None
     assert ear.lines() == ["Goodbye. (on a second listen)"]
+
+
+def test_the_test_caller_says_a_line_the_same_way_every_time() -> None:
+    # piper samples its voice's noise anew at every synthesis; the test caller has it off, so
+    # a recognition that passes in one run passes in every run (two voices: no shared cache).
+    from speech.simulated import CallerVoice
+
+    first, second = CallerVoice(), CallerVoice()
+    line = "actually that's all I needed, bye"
+    assert first.line_sync(line, RATE) == second.line_sync(line, RATE)
+    # its variants are the line said at other speeds
+    lengths = {len(first.line_sync(line, RATE, v)) for v in range(3)}
+    assert len(lengths) == 3
