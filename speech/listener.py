@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from runtime import actions as A
 from runtime import events as E
 from speech.asr.base import AsrEngine, Hypothesis, Recognizer, Task
 from speech.vad import SpeechEnd, SpeechStart, Vad
 
+_T = TypeVar("_T")
 log = logging.getLogger("voxflow.speech")
 
 PREROLL_MS = 300  # audio kept from before the VAD's speech start (the first consonant)
@@ -205,6 +206,12 @@ class _Recording:
         self.quiet_from: int | None = 0  # silence since the start until speech is heard
 
 
+def _cancel_after(recognizer: Recognizer) -> Callable[[asyncio.Future[Any]], None]:
+    def cancel(_: asyncio.Future[Any]) -> None:
+        recognizer.cancel()
+    return cancel
+
+
 def _release(made: asyncio.Future[Recognizer]) -> None:
     """A recogniser nobody will use gives its pooled decoder back."""
     if not made.cancelled() and made.exception() is None:
@@ -225,6 +232,7 @@ class _Utterance:
         self._pending = bytearray()
         self._wake = asyncio.Event()
         self._finish = False
+        self._busy: asyncio.Future[Any] | None = None  # the recogniser's work in a thread
         self._worker = asyncio.ensure_future(self._run())
 
     def feed(self, pcm: bytes) -> None:
@@ -241,28 +249,39 @@ class _Utterance:
         self.done = True
         self._worker.cancel()
 
+    async def _in_thread(self, work: Callable[..., _T], *args: Any) -> _T:
+        """`work` in a worker thread. Cancelling the turn does not stop the thread, so the
+        recogniser is cancelled only once the thread is done with it (`_run`)."""
+        self._busy = asyncio.ensure_future(asyncio.to_thread(work, *args))
+        return await asyncio.shield(self._busy)
+
     async def _run(self) -> None:
         hyp: Hypothesis | None = None
         try:
             # Shielded: a cancelled turn must still get the recogniser back to release it.
             self._recognizer = await asyncio.shield(self._made)
+            recognizer = self._recognizer
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 if self._pending:
                     chunk, self._pending = bytes(self._pending), bytearray()
-                    await asyncio.to_thread(self._recognizer.feed, chunk)
-                    if self._recognizer.complete and not self._finish:
+                    await self._in_thread(recognizer.feed, chunk)
+                    if recognizer.complete and not self._finish:
                         self.early = True
                         self.done = self._finish = True
                 if self._finish and not self._pending:
                     break
-            hyp = await asyncio.to_thread(self._recognizer.finish)
+            hyp = await self._in_thread(recognizer.finish)
         except asyncio.CancelledError:
-            if self._recognizer is not None:
-                self._recognizer.cancel()
-            else:
+            if self._recognizer is None:
                 self._made.add_done_callback(_release)
+            elif self._busy is not None and not self._busy.done():
+                # A feed still running in its thread: cancelling now would hand the pooled
+                # decoder to another call while this thread decodes on it (a segfault).
+                self._busy.add_done_callback(_cancel_after(self._recognizer))
+            else:
+                self._recognizer.cancel()
             raise
         except Exception as exc:  # a model failure is a no-match, never a dead call
             log.warning("speech recognition failed", extra={"error": type(exc).__name__})

@@ -25,7 +25,9 @@ bill" is a phrase). The streaming pass starts from the cepstral mean of phone sp
 `finish()` decodes the whole utterance once more in one pass, so the answer is normalised with
 the utterance's own cepstral mean whatever the streaming pass saw first (20-40 ms for a menu
 answer). When the best path stops inside a phrase ("no thank" of "no thank you"), the best whole
-answer is taken from the lattice's N-best list; other whole answers become `alternatives`.
+answer that begins like the path is taken from the lattice's N-best list (one that does not is
+a guess: its confidence is capped like an answer with speech outside its words); other whole
+answers become `alternatives`.
 
 Confidence: pocketsphinx normalises each frame's scores to the best-scoring state of that
 frame, so the best path's score per frame (pocketsphinx returns it as 1.0001**score) measures

@@ -155,3 +155,67 @@ def test_a_recording_with_nothing_said_reports_no_speech(picker: Any) -> None:
 
     asyncio.run(main())
     assert done == [(6 * RATE * 2, False)]
+
+
+class _Watched:
+    """A real recogniser that notes a `cancel` arriving while its `feed` runs in a thread:
+    pooled pocketsphinx decoders make that a segfault (a call's decoder handed to another
+    call mid-decode), which crashed an audio-suite run."""
+
+    def __init__(self, inner: Any, overlaps: list[str]) -> None:
+        self.inner, self.overlaps, self.feeding = inner, overlaps, False
+        self.calls: list[str] = []
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.inner.complete)
+
+    def feed(self, pcm: bytes) -> Any:
+        self.calls.append("feed")
+        self.feeding = True
+        try:
+            import time
+            time.sleep(0.05)  # a slow decode: the turn is stopped meanwhile
+            return self.inner.feed(pcm)
+        finally:
+            self.feeding = False
+
+    def finish(self) -> Any:
+        return self.inner.finish()
+
+    def cancel(self) -> None:
+        self.calls.append("cancel")
+        if self.feeding:
+            self.overlaps.append("cancel during feed")
+        self.inner.cancel()
+
+
+def test_stopping_a_turn_waits_for_the_recogniser_s_thread(tts: PiperTts, picker: Any) -> None:
+    overlaps: list[str] = []
+    made: list[_Watched] = []
+
+    class Picker:
+        def engine_for(self, task: Any) -> Any:
+            engine = picker.engine_for(task)
+
+            class Engine:
+                def recognizer(self, task: Any, rate: int) -> _Watched:
+                    made.append(_Watched(engine.recognizer(task, rate), overlaps))
+                    return made[-1]
+            return Engine()
+
+    async def main() -> None:
+        listener = SpeechListener(RATE, lambda e: None, Picker(), Vad(RATE))
+        for _ in range(3):
+            listener.listen(MENU)
+            # in real time, so feeds run while the caller speaks; stopped mid-sentence
+            await feed(listener, silence(300, RATE) + caller(tts, "pay my bill")[:RATE * 2],
+                       realtime=True)
+            listener.stop_listening()  # the caller pressed a key, or hung up
+        await asyncio.sleep(0.3)
+        listener.close()
+
+    asyncio.run(main())
+    assert made and overlaps == []
+    # every stopped turn fed its recogniser and then gave it back (its decoder to the pool)
+    assert all("feed" in w.calls and w.calls[-1] == "cancel" for w in made), [w.calls for w in made]
