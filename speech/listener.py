@@ -206,12 +206,6 @@ class _Recording:
         self.quiet_from: int | None = 0  # silence since the start until speech is heard
 
 
-def _cancel_after(recognizer: Recognizer) -> Callable[[asyncio.Future[Any]], None]:
-    def cancel(_: asyncio.Future[Any]) -> None:
-        recognizer.cancel()
-    return cancel
-
-
 def _release(made: asyncio.Future[Recognizer]) -> None:
     """A recogniser nobody will use gives its pooled decoder back."""
     if not made.cancelled() and made.exception() is None:
@@ -274,14 +268,15 @@ class _Utterance:
                     break
             hyp = await self._in_thread(recognizer.finish)
         except asyncio.CancelledError:
-            if self._recognizer is None:
+            made = self._recognizer
+            if made is None:
                 self._made.add_done_callback(_release)
             elif self._busy is not None and not self._busy.done():
                 # A feed still running in its thread: cancelling now would hand the pooled
                 # decoder to another call while this thread decodes on it (a segfault).
-                self._busy.add_done_callback(_cancel_after(self._recognizer))
+                self._busy.add_done_callback(lambda _: made.cancel())
             else:
-                self._recognizer.cancel()
+                made.cancel()
             raise
         except Exception as exc:  # a model failure is a no-match, never a dead call
             log.warning("speech recognition failed", extra={"error": type(exc).__name__})

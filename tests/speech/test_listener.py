@@ -4,6 +4,7 @@ frame as the bridge does, must come out as the Speech events the runtime expects
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -174,7 +175,6 @@ class _Watched:
         self.calls.append("feed")
         self.feeding = True
         try:
-            import time
             time.sleep(0.05)  # a slow decode: the turn is stopped meanwhile
             return self.inner.feed(pcm)
         finally:
