@@ -38,7 +38,7 @@ test-fast: setup studio chromium
 	$(BIN)/pytest -m "not rasa"
 
 # Every conversation test of both bots as a phone call through the audio path (real time, piper
-# callers, VAD, ASR, TTS): about 10 minutes on 2 cores. `make test` plays a smoke set of them.
+# callers, VAD, ASR, TTS): about 20 minutes on 2 cores. `make test` plays a smoke set of them.
 test-audio: setup
 	VOXFLOW_AUDIO_ALL=1 $(BIN)/pytest tests/audio -q
 

@@ -390,7 +390,7 @@ class MediaChannel:
                     await op()
                 except (ConnectionError, RuntimeError) as exc:
                     # The WebSocket closed under us: the bridge is ending this call.
-                    log.info("media write failed", extra={"call": self.uuid,
+                    log.debug("media write failed", extra={"call": self.uuid,
                                                           "error": type(exc).__name__})
             delay = await self._tick()
             if self._ops:

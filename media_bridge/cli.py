@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from media_bridge.logs import LEVELS
 from media_bridge.protocol import PlaybackMode
 from media_bridge.workers import WORKER_FLAG
 
@@ -32,6 +34,23 @@ def add_commands(sub: Any) -> None:
                    help="set env.NAME for the flow (repeatable)")
     p.add_argument("--standin", action="store_true",
                    help="run a stand-in FreeSWITCH on loopback instead of connecting to one")
+    p.add_argument("--default-rate", type=int, choices=(8000, 16000), default=8000,
+                   help="the sample rate of a stream whose metadata has no \"rate\" "
+                        "(default 8000)")
+    p.add_argument("--handoff-extension", default="to_queue", metavar="EXTENSION",
+                   help="without --agents: the dialplan extension a hand-off transfers the "
+                        "call to (default to_queue)")
+    p.add_argument("--handoff-context", default="default", metavar="CONTEXT",
+                   help="the XML dialplan context of --handoff-extension (default default)")
+    p.add_argument("--recordings", default="build/recordings", metavar="DIR",
+                   help="where `record` steps and voicemails are saved, one WAV each "
+                        "(default build/recordings)")
+    p.add_argument("--audio-root", metavar="DIR",
+                   help="injection modes: the folder a flow's relative audio paths are read "
+                        "from (in file mode FreeSWITCH plays them from its own disk)")
+    p.add_argument("--log-level", choices=LEVELS, default="info",
+                   help="what voxflow logs to stderr (default info: calls connected and "
+                        "ended, refused streams, the Event Socket connection)")
     p.add_argument("--stats", metavar="FILE",
                    help="append a JSON line per finished call and the event loop's lag")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -122,6 +141,31 @@ def _workers_problem(args: argparse.Namespace, port: int) -> str:
     return ""
 
 
+# One word of a `uuid_transfer` command line: FreeSWITCH splits it at spaces, and quotes,
+# backslashes and ';' would be eaten by its argument parser or the command separator.
+_DIALPLAN_WORD = re.compile(r"[A-Za-z0-9_.+*#@-]+")
+
+
+def _handoff_problem(args: argparse.Namespace) -> str:
+    for option, value in (("--handoff-extension", args.handoff_extension),
+                          ("--handoff-context", args.handoff_context)):
+        if not _DIALPLAN_WORD.fullmatch(value):
+            return (f"{option} takes one dialplan word (letters, digits and _ . + * # @ -), "
+                    f"not {value!r}: it goes on the uuid_transfer command line")
+    return ""
+
+
+def _audio_root_problem(args: argparse.Namespace) -> str:
+    if not args.audio_root:
+        return ""
+    if args.playback == PlaybackMode.FILE.value:
+        return ("--audio-root is for the injection modes: in file mode FreeSWITCH plays a "
+                "flow's recordings from its own disk, by the path the flow gives")
+    if not Path(args.audio_root).is_dir():
+        return f"--audio-root {args.audio_root!r} is not a folder"
+    return ""
+
+
 def _hostport(text: str, what: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
@@ -148,20 +192,39 @@ def _load(path: str) -> Any:
         raise SystemExit(f"voxflow: {exc}") from None
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def bridge_settings(args: argparse.Namespace, token: str) -> Any:
+    """The media bridge's settings from `voxflow serve`'s options."""
     from media_bridge.settings import BridgeSettings
+
+    return BridgeSettings(
+        token=token, playback=PlaybackMode(args.playback), env=_env(args.env),
+        default_rate=args.default_rate, handoff_extension=args.handoff_extension,
+        handoff_context=args.handoff_context, recordings_dir=Path(args.recordings),
+        audio_root=Path(args.audio_root) if args.audio_root else None)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from media_bridge.logs import configure
     from media_bridge.voice import EslTarget, SpeechStack, VoiceService
     from speech.prompts import warm
 
+    configure(args.log_level)
     token = os.environ.get(TOKEN_ENV, "")
-    if not token and not args.standin:
-        print(f"voxflow: set {TOKEN_ENV} to the token your dialplan sends in "
-              "STREAM_EXTRA_HEADERS (see docs/freeswitch.md); it is never logged",
-              file=sys.stderr)
+    password = os.environ.get(ESL_PASSWORD_ENV, "")
+    # FreeSWITCH's default password ("ClueCon") is never assumed: a switch still using it is
+    # open to anyone who reaches port 8021, and voxflow would hide that.
+    missing = [f"set {name} to {what} (see docs/freeswitch.md); it is never logged"
+               for name, value, what in (
+                   (TOKEN_ENV, token, "the token your dialplan sends in STREAM_EXTRA_HEADERS"),
+                   (ESL_PASSWORD_ENV, password,
+                    "the password in FreeSWITCH's event_socket.conf.xml"))
+               if not value and not args.standin]
+    if missing:
+        print(f"voxflow: {missing[0]}", file=sys.stderr)
         return 2
     host, port = _hostport(args.listen, "--listen")
     esl_host, esl_port = _hostport(args.esl, "--esl")
-    problem = _workers_problem(args, port)
+    problem = _workers_problem(args, port) or _handoff_problem(args) or _audio_root_problem(args)
     if problem:
         print(f"voxflow: {problem}", file=sys.stderr)
         return 2
@@ -175,12 +238,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         print(f"voxflow serve: starting {args.workers} workers on {host}:{port}", flush=True)
         return supervise(args.argv, args.workers)
-    settings = BridgeSettings(token=token, playback=PlaybackMode(args.playback),
-                              env=_env(args.env))
+    settings = bridge_settings(args, token)
     agents = _agents_service(args, bot)
     service = VoiceService(bot, SpeechStack.load(), settings=settings, standin=args.standin,
-                           esl=EslTarget(esl_host, esl_port,
-                                         os.environ.get(ESL_PASSWORD_ENV, "ClueCon")),
+                           esl=EslTarget(esl_host, esl_port, password or "ClueCon"),
                            agents=agents)
 
     who = f"worker {args.worker_index}: " if args.worker else ""

@@ -188,6 +188,10 @@ class MediaBridgeServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         status = self.authorize(request)
+        if status:  # the address only: what was presented is never logged
+            log.warning("stream refused", extra={
+                "reason": "no-token" if status == 401 else "wrong-token",
+                "peer": request.remote or "?"})
         if status == 401:
             return web.Response(status=401, text="a stream token is required\n",
                                 headers={"WWW-Authenticate": self.settings.token_scheme})

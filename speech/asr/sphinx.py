@@ -71,7 +71,7 @@ from speech.asr.base import AsrError, Hypothesis, Task, check_rate
 from speech.asr.text import DIGIT_WORDS, spoken_words, words_key
 from speech.audio import PauseDetector, StreamResampler, to_float, to_pcm
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("voxflow.speech")
 
 MODEL_RATE = 16000
 LOGBASE = 1.0001  # pocketsphinx's default log base: hypothesis scores come as LOGBASE**score

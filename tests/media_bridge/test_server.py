@@ -46,8 +46,9 @@ async def closed_with(ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, 
     ({"Authorization": "Bearer wrong"}, TOKEN, 403),  # a bad header is not rescued by the URL
 ])
 def test_no_token_or_a_wrong_one_is_refused_at_the_upgrade(headers: dict[str, str],
-                                                           query: str | None,
-                                                           status: int) -> None:
+                                                           query: str | None, status: int,
+                                                           caplog: pytest.LogCaptureFixture
+                                                           ) -> None:
     async def main() -> None:
         async with Rig() as rig:
             with pytest.raises(aiohttp.WSServerHandshakeError) as err:
@@ -55,7 +56,13 @@ def test_no_token_or_a_wrong_one_is_refused_at_the_upgrade(headers: dict[str, st
             assert err.value.status == status
             assert not rig.server.bridges and not rig.sessions
 
-    run(main())
+    with caplog.at_level("WARNING", logger="voxflow.media"):
+        run(main())
+    # The operator sees the refusal and where it came from, never what was presented.
+    [record] = [r for r in caplog.records if r.getMessage() == "stream refused"]
+    assert (record.reason, record.peer) == (  # type: ignore[attr-defined]
+        "no-token" if status == 401 else "wrong-token", "127.0.0.1")
+    assert "wrong" not in caplog.text and TOKEN not in caplog.text
 
 
 def test_the_token_in_the_url_is_accepted() -> None:

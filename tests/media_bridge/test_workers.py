@@ -115,6 +115,7 @@ def test_worker_options_that_cannot_work_are_refused(extra: list[str], message: 
                                                      capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOXFLOW_STREAM_TOKEN", "t0ken")
+    monkeypatch.setenv("VOXFLOW_ESL_PASSWORD", "s3cret")
     assert main(["serve", "bots/acme", *extra]) == 2
     assert capsys.readouterr().err.strip() == f"voxflow: {message}"
 
