@@ -247,6 +247,8 @@ async def one_call(switch: StandInSwitch, bot: Bot, token: str, turns: int, mode
                                        max(0.001, deadline - time.monotonic()))
         else:
             result.unanswered += 1
+            said = phrase if mode == "speech" else key
+            result.confusions[f"{said} -> nothing"] += 1
         await asyncio.sleep(0.3)
         await quiet(call, ear)
     stream = call.stream
@@ -341,7 +343,7 @@ def show(mode: str, row: dict[str, Any]) -> None:
     if row["stuck"]:
         print(f"       {row['stuck']} call(s) never ended and were left", flush=True)
     if row["confusions"]:
-        print(f"       wrong answers: {row['confusions']}", flush=True)
+        print(f"       wrong or unanswered: {row['confusions']}", flush=True)
     if mode == "speech" and row["slowest"]:
         print("       slowest answers (p50, turns): " + ", ".join(
             f"{said!r} {ms:.0f} ms ({n})" for ms, said, n in row["slowest"]), flush=True)
