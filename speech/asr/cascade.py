@@ -13,9 +13,12 @@ At `finish()`:
 2. otherwise the open engine glances at the utterance first when it can (Whisper's `glance`:
    a window fitted to the utterance, ~0.1 s). That reading is used when it holds the
    grammar's answer, or any answer of a step that takes no intents (a closed menu or yes/no
-   question: nothing but its answers can be taken). Otherwise the open engine transcribes the
-   utterance (~0.7 s). When its reading holds the grammar's answer, the two agree: that
-   answer, with at least AGREED_CONFIDENCE (Whisper gives correct one-word answers like
+   question: nothing but its answers can be taken). At a menu, the open engine then weighs
+   the grammar's answer and its runners-up on the glanced audio (Whisper's `weigh`: each
+   phrase's likelihood, ~35 ms each): the grammar's answer ranked first, and nearly as
+   likely as the glance's own reading, is an agreement. Otherwise the open engine
+   transcribes the utterance (~0.7 s). When its reading holds the grammar's answer, the two
+   agree: that answer, with at least AGREED_CONFIDENCE (Whisper gives correct one-word answers like
    "Fraud." low confidence). Its text is taken when it contains another answer the step
    knows (a menu phrase, a yes or no) or when it is a longer sentence than the grammar's
    answer (out-of-grammar speech: the runtime's intent matching reads it);
@@ -139,6 +142,14 @@ class CascadeRecognizer:
                 closed and knows_answer(self.task, seen.text)):
             self._then.cancel()
             return seen
+        # A menu answer the glance could not spell ("outage" written "Average,") may still be
+        # the phrase Whisper finds likeliest for that audio, by far: then the two agree.
+        weigh = getattr(self._then, "weigh", None)
+        if weigh is not None and self.task.kind == "menu" and grammar.text:
+            ranked: Hypothesis | None = weigh(grammar.text, grammar.alternatives)
+            if ranked is not None:
+                self._then.cancel()
+                return ranked
         return self._then.finish()
 
     def cancel(self) -> None:

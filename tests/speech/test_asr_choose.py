@@ -191,3 +191,36 @@ def test_a_closed_menu_confirms_by_a_glance() -> None:
         hyp = rec.finish()
         assert words_key(hyp.text) == words_key(phrase), hyp
         assert hyp.engine == "sphinx=whisper-glance", hyp
+
+
+# The voice benchmark's closed menu (bench/voice/menu_loop.flow).
+BENCH_MENU = Task(kind="menu", phrases=("balance", "my balance", "billing", "pay a bill",
+                                        "outage", "report an outage", "agent",
+                                        "talk to an agent"))
+
+
+def _heard_by_the_test_caller(task: Task, said: str, variant: int):  # type: ignore[no-untyped-def]
+    from speech.simulated import CallerVoice
+
+    rec = engine_for(task, POLICY).recognizer(task, 8000)
+    feed(rec, CallerVoice(snr_db=25).line_sync(said, 8000, variant), 8000)
+    return rec.finish()
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_a_menu_word_the_glance_cannot_spell_is_weighed_not_transcribed(variant: int) -> None:
+    # "outage" on the phone band: the grammar hears it at 0.03-0.06 and the glance writes
+    # "Arage," or "Average,"; Whisper made to write "Outage." finds it far likelier than the
+    # grammar's runners-up, and as likely as its own reading. Before, a 0.7 s transcript.
+    hyp = _heard_by_the_test_caller(BENCH_MENU, "outage", variant)
+    assert (hyp.text, hyp.engine) == ("outage", "sphinx=whisper-ranked"), hyp
+    assert hyp.confidence >= MIN_SPEECH_CONFIDENCE
+
+
+@pytest.mark.parametrize("said", ["I want to make a payment", "what time do you close",
+                                  "the bill"])
+def test_a_sentence_outside_the_menu_is_not_weighed_into_an_answer(said: str) -> None:
+    # The grammar forces these onto "talk to an agent" or "pay a bill", and Whisper ranks the
+    # same phrase first among the menu's, but far less likely than the sentence it heard.
+    hyp = _heard_by_the_test_caller(BENCH_MENU, said, 0)
+    assert hyp.engine == "whisper" and words_key(hyp.text) == words_key(said), hyp
