@@ -148,13 +148,10 @@ class Bot:
                     total += int(line.split()[1]) / 1024
         return total
 
-    def frames(self) -> dict[str, int]:
-        out = {}
-        for line in self.stats.read_text().splitlines():
-            record = json.loads(line)
-            if record["kind"] == "call":
-                out[record["uuid"]] = record["frames"]
-        return out
+    def calls(self) -> dict[str, dict[str, Any]]:
+        """The bridge's record of each finished call (frames counted, why it ended)."""
+        return {r["uuid"]: r for r in map(json.loads, self.stats.read_text().splitlines())
+                if r["kind"] == "call"}
 
     def lag_ms(self, since: float) -> list[float]:
         return [r["max_ms"] for r in map(json.loads, self.stats.read_text().splitlines())
@@ -312,8 +309,13 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
     cpu = bot.cpu_s() - cpu0
     own = time.process_time() - own0
     await asyncio.sleep(1.5)  # the bridge writes its call records as the sockets close
-    counted = bot.frames()
-    received = sum(counted.get(u, 0) for u in result.uuids)
+    records = bot.calls()
+    received = sum(records[u]["frames"] for u in result.uuids if u in records)
+    # The callers hang up (the hang-up event or the socket's close comes first): any other
+    # end is the bridge closing the call (rate-exceeded, a protocol error).
+    ended = Counter(str(records[u]["reason"]) for u in result.uuids if u in records)
+    for normal in ("hang-up", "socket closed"):
+        ended.pop(normal, None)
     lags = bot.lag_ms(wall)
     return {"calls": calls, "turns": len(result.latencies) + result.unanswered,
             "p50": pct(result.latencies, 0.5), "p95": pct(result.latencies, 0.95),
@@ -326,7 +328,7 @@ async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turn
             "sent": result.sent_frames, "received": received,
             "dropped": max(0, result.sent_frames - received), "late": result.late_frames,
             "lag_p95_ms": pct(lags, 0.95), "lag_max_ms": max(lags, default=float("nan")),
-            "confusions": dict(result.confusions.most_common(6)),
+            "confusions": dict(result.confusions.most_common(6)), "ended": dict(ended),
             "slowest": sorted(((pct(v, 0.5), k, len(v)) for k, v in result.by_answer.items()),
                               reverse=True)[:3]}
 
@@ -342,6 +344,8 @@ def show(mode: str, row: dict[str, Any]) -> None:
           f"{row['lag_max_ms']:.1f} ms", flush=True)
     if row["stuck"]:
         print(f"       {row['stuck']} call(s) never ended and were left", flush=True)
+    if row["ended"]:
+        print(f"       calls the bridge ended: {row['ended']}", flush=True)
     if row["confusions"]:
         print(f"       wrong or unanswered: {row['confusions']}", flush=True)
     if mode == "speech" and row["slowest"]:

@@ -129,7 +129,13 @@ class FrameLimits:
 
     min_frame_ms: int = 10  # frames are whole multiples of this (10/20/30 ms packets, buffers)
     max_frame_ms: int = 200
-    burst_ms: int = 1000  # audio a stream may send ahead of real time (jitter, catch-up)
+    burst_ms: int = 1000  # audio a new stream may send ahead of real time (jitter)
+    # ...and what it may send at once after its frames were held up: the switch paused, or
+    # this process stalled and the frames queued in its socket (30 callers answering at once
+    # stalled serve 2-4 s while it made grammar decoders, and closed their calls). A stream
+    # behind real time catches up; one faster than real time from the start is still caught
+    # within `burst_ms`, one that turns fast later within burst + catch-up.
+    catch_up_ms: int = 10_000
     speed: float = 1.02  # allowed long-run rate vs. real time: clock drift, not 2x (16k as 8k)
 
 
@@ -138,7 +144,7 @@ class FrameGate:
     (a token bucket counted in bytes of audio). `check` runs for every 20 ms frame, so the common
     case is two comparisons and a little float arithmetic; the caller passes the clock."""
 
-    __slots__ = ("_burst", "_credit", "_last", "_limit", "_packet", "_per_s", "_step")
+    __slots__ = ("_cap", "_credit", "_last", "_limit", "_packet", "_per_s", "_step")
 
     def __init__(self, rate: int, now: float, limits: FrameLimits | None = None) -> None:
         limits = limits or FrameLimits()
@@ -147,16 +153,16 @@ class FrameGate:
         self._step = per_ms * limits.min_frame_ms
         self._limit = per_ms * limits.max_frame_ms
         self._per_s = per_ms * 1000 * limits.speed
-        self._burst = float(per_ms * limits.burst_ms)
-        self._credit = self._burst
+        self._credit = float(per_ms * limits.burst_ms)
+        self._cap = self._credit + per_ms * limits.catch_up_ms
         self._last = now
 
     def check(self, size: int, now: float) -> None:
         if size != self._packet:
             self._check_size(size)
         credit = self._credit + (now - self._last) * self._per_s
-        if credit > self._burst:
-            credit = self._burst
+        if credit > self._cap:
+            credit = self._cap
         credit -= size
         if credit < 0:
             raise RateExceeded("audio is arriving faster than real time")

@@ -95,6 +95,58 @@ def test_16k_audio_on_an_8k_stream_is_caught_within_the_burst() -> None:
     assert err.value.close_code == 1008
 
 
+def test_frames_held_up_by_a_stall_of_ours_pass_when_they_come_at_once() -> None:
+    # serve's loop stalled 3 s (30 callers answering at once made grammar decoders): the
+    # frames mod_audio_stream sent meanwhile queued in the socket and are read in a burst.
+    # 8 kHz frames are 320 bytes. Closing the call for it dropped every call of the process.
+    gate = P.FrameGate(8000, 0.0)
+    now = 0.0
+    for _ in range(50):
+        now += 0.02
+        gate.check(320, now)
+    now += 3.0
+    for _ in range(150):  # the stall's 3 s of frames, read in the same instant
+        gate.check(320, now)
+    for _ in range(500):  # then real time again, with no credit to spare
+        now += 0.02
+        gate.check(320, now)
+
+
+def test_after_a_pause_no_more_than_the_time_that_passed_may_come_at_once() -> None:
+    gate = P.FrameGate(8000, 0.0)
+    with pytest.raises(P.RateExceeded):  # 3 s quiet, then 5 s of audio (1 s burst + 3 s)
+        for _ in range(250):
+            gate.check(320, 3.0)
+    gate = P.FrameGate(8000, 0.0)
+    with pytest.raises(P.RateExceeded):  # owed time is capped: an hour's pause buys 10 s
+        for _ in range(600):
+            gate.check(320, 3600.0)
+
+
+def test_a_stream_that_turns_twice_real_time_later_is_caught_within_its_catch_up() -> None:
+    gate = P.FrameGate(8000, 0.0)
+    now = 0.0
+    for _ in range(30_000):  # ten minutes of real time: the 2 % drift allowance fills the
+        now += 0.02          # catch-up (after one minute, 2.2 s would be allowed)
+        gate.check(320, now)
+    sent_fast = 0.0
+    with pytest.raises(P.RateExceeded):
+        while sent_fast < 20.0:
+            now += 0.02
+            gate.check(640, now)
+            sent_fast += 0.02
+    assert 10.5 < sent_fast < 11.5  # burst + catch-up: 11 s of audio ahead, at most
+
+
+def test_twice_real_time_is_caught_after_a_stall_too() -> None:
+    gate = P.FrameGate(8000, 0.0)
+    for _ in range(150):
+        gate.check(320, 3.0)
+    with pytest.raises(P.RateExceeded):
+        for i in range(200):
+            gate.check(640, 3.0 + i * 0.02)
+
+
 def test_a_flood_is_caught_at_once() -> None:
     gate = P.FrameGate(8000, 0.0, P.FrameLimits(burst_ms=100))
     with pytest.raises(P.RateExceeded):
