@@ -18,8 +18,8 @@ At `finish()`:
    phrase's likelihood, ~35 ms each): the grammar's answer ranked first, and nearly as
    likely as the glance's own reading, is an agreement. Otherwise the open engine
    transcribes the utterance (~0.7 s). When its reading holds the grammar's answer, the two
-   agree: that answer, with at least AGREED_CONFIDENCE (Whisper gives correct one-word answers like
-   "Fraud." low confidence). Its text is taken when it contains another answer the step
+   agree: that answer, with at least AGREED_CONFIDENCE (Whisper gives correct one-word
+   answers like "Fraud." low confidence). Its text is taken when it contains another answer the step
    knows (a menu phrase, a yes or no) or when it is a longer sentence than the grammar's
    answer (out-of-grammar speech: the runtime's intent matching reads it);
 3. otherwise, at a menu, the grammar's answer is taken when the runtime would accept its

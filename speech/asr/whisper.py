@@ -140,7 +140,7 @@ class Look:
     hypothesis: Hypothesis
     encoded: Any = None  # the glance's encoder output (None: no audio)
     frames: int = 0  # mel frames of the utterance in it
-    prompt: str = ""
+    start: tuple[int, ...] = ()  # the decoder's first tokens (with the prompt) it glanced after
     avg_logprob: float = 0.0  # of the glance's own reading
     no_speech: float = 0.0
 
@@ -215,15 +215,15 @@ class WhisperEngine:
             return Look(Hypothesis(text="", confidence=0.0, final=True, engine=name))
         encoded = self._encode(audio, glance_frames(audio.size))
         vocab = _vocab(self.model)
-        prompt = self.prompt_for(task)
-        readings, no_speech = self._generate(encoded, prompt, beam=1, hypotheses=1,
+        start = self._start(self.prompt_for(task))
+        readings, no_speech = self._generate(encoded, start, beam=1, hypotheses=1,
                                              suppress=vocab.default_suppress,
                                              max_new=self._glance_tokens(task))
         text = _clean(readings[0].text)
         conf = _confidence(readings[0].avg_logprob, no_speech) if text else 0.0
         return Look(Hypothesis(text=text, confidence=conf, final=True, engine=name), encoded,
                     min(audio.size * FRAMES_PER_S // MODEL_RATE, WINDOW_S * FRAMES_PER_S),
-                    prompt, readings[0].avg_logprob, no_speech)
+                    tuple(start), readings[0].avg_logprob, no_speech)
 
     def weigh(self, look: Look, task: Task, answer: str,
               rivals: tuple[str, ...] = ()) -> Hypothesis | None:
@@ -252,20 +252,14 @@ class WhisperEngine:
     def _score(self, look: Look, phrase: str) -> float:
         """The mean log-probability of `phrase`'s tokens, written as Whisper writes an answer
         ("Outage."), given the glanced audio and the glance's prompt."""
-        vocab = _vocab(self.model)
-        tokenizer = self.model.hf_tokenizer
         written = phrase.strip()
         written = written[:1].upper() + written[1:]
         if written[-1:] not in ".?!":
             written += "."
-        ids = tokenizer.encode(" " + written, add_special_tokens=False).ids
-        start = [*vocab.sot_sequence, vocab.no_timestamps]
-        if look.prompt:
-            prompt = tokenizer.encode(" " + look.prompt, add_special_tokens=False).ids
-            start = [vocab.sot_prev, *prompt[-200:], *start]
+        ids = self.model.hf_tokenizer.encode(" " + written, add_special_tokens=False).ids
         # The end-of-text token is aligned too (its probability comes back as 0: not used).
-        [result] = self.model.model.align(look.encoded, start, [[*ids, vocab.eot]],
-                                          look.frames)
+        [result] = self.model.model.align(look.encoded, list(look.start),
+                                          [[*ids, _vocab(self.model).eot]], look.frames)
         probs = np.asarray(result.text_token_probs[:len(ids)], dtype=np.float64)
         return float(np.log(np.maximum(probs, 1e-12)).mean())
 
@@ -279,15 +273,20 @@ class WhisperEngine:
                        for p in phrases), default=GLANCE_TOKENS)
         return min(GLANCE_TOKENS, longest + 3)
 
-    def _generate(self, encoded: Any, prompt: str, *, beam: int, hypotheses: int,
-                  suppress: tuple[int, ...], max_new: int = MAX_NEW_TOKENS,
-                  ) -> tuple[list[_Reading], float]:
+    def _start(self, prompt: str) -> list[int]:
+        """The decoder's first tokens: the prompt (its last 200 tokens) as the previous text,
+        then the start of a transcript without timestamps."""
         vocab = _vocab(self.model)
         tokens: list[int] = []
         if prompt:
             ids = self.model.hf_tokenizer.encode(" " + prompt, add_special_tokens=False).ids
             tokens = [vocab.sot_prev, *ids[-200:]]
-        tokens += [*vocab.sot_sequence, vocab.no_timestamps]
+        return [*tokens, *vocab.sot_sequence, vocab.no_timestamps]
+
+    def _generate(self, encoded: Any, tokens: list[int], *, beam: int, hypotheses: int,
+                  suppress: tuple[int, ...], max_new: int = MAX_NEW_TOKENS,
+                  ) -> tuple[list[_Reading], float]:
+        """Decode after `tokens` (`_start`): the readings and the no-speech probability."""
         result = self.model.model.generate(
             encoded, [tokens], beam_size=beam, num_hypotheses=hypotheses, return_scores=True,
             return_no_speech_prob=True, suppress_blank=True, suppress_tokens=list(suppress),
@@ -307,7 +306,7 @@ class WhisperEngine:
         vocab = _vocab(self.model)
         if task.kind == "digits":
             n = 1 if quick else max(1, self.digit_beam)
-            readings, no_speech = self._generate(encoded, prompt, beam=n, hypotheses=n,
+            readings, no_speech = self._generate(encoded, self._start(prompt), beam=n, hypotheses=n,
                                                  suppress=vocab.digit_suppress)
             lo, hi = task.digit_bounds
             digits = [(digit_string(r.text), r) for r in readings]
@@ -323,7 +322,7 @@ class WhisperEngine:
                 return Hypothesis(text=d, confidence=_confidence(r.avg_logprob, no_speech) / 2,
                                   final=False, engine=self.name)
             # No reading has the right length: maybe no digits at all ("an agent please").
-            free, no_speech = self._generate(encoded, "", beam=1, hypotheses=1,
+            free, no_speech = self._generate(encoded, self._start(""), beam=1, hypotheses=1,
                                              suppress=vocab.default_suppress)
             text = free[0].text
             found = digit_string(text)
@@ -337,7 +336,7 @@ class WhisperEngine:
                 return Hypothesis(text=found, confidence=conf / 2, final=True, engine=self.name)
             return Hypothesis(text=_clean(text), confidence=conf, final=True, engine=self.name)
         beam = 1 if quick else max(1, self.beam_size)
-        readings, no_speech = self._generate(encoded, prompt, beam=beam, hypotheses=1,
+        readings, no_speech = self._generate(encoded, self._start(prompt), beam=beam, hypotheses=1,
                                              suppress=vocab.default_suppress)
         text = _clean(readings[0].text)
         conf = _confidence(readings[0].avg_logprob, no_speech) if text else 0.0
@@ -350,7 +349,7 @@ class WhisperEngine:
         as "Bye bye." while the beam holds "Goodbye.")."""
         if audio.size < MODEL_RATE // 10:
             return []
-        readings, _ = self._generate(self._encode(audio), "", beam=n, hypotheses=n,
+        readings, _ = self._generate(self._encode(audio), self._start(""), beam=n, hypotheses=n,
                                      suppress=_vocab(self.model).default_suppress)
         return list(dict.fromkeys(t for t in (_clean(r.text) for r in readings) if t))
 
