@@ -37,10 +37,11 @@ test-fast: setup studio chromium
 	$(BIN)/voxflow fmt --check bots
 	$(BIN)/pytest -m "not rasa"
 
-# Every conversation test of both bots as a phone call through the audio path (real time, piper
-# callers, VAD, ASR, TTS): about 20 minutes on 2 cores. `make test` plays a smoke set of them.
+# Only the audio suite (part of `make test`): every conversation test of both bots as a phone
+# call through the audio path (real time, piper callers, VAD, ASR, TTS) and every caller line
+# through the recognizers, about 13 minutes on 2 cores. VOXFLOW_AUDIO_SMOKE=1 plays six calls.
 test-audio: setup
-	VOXFLOW_AUDIO_ALL=1 $(BIN)/pytest tests/audio -q
+	$(BIN)/pytest tests/audio -q -rxX
 
 # Rasa 3.6.21 in its own Python 3.10 venv (~/.cache/voxflow), pinned by
 # nlu/rasa/constraints-3.6.21.txt; the Rasa tests and `voxflow nlu rasa-serve` install it too.

@@ -57,6 +57,7 @@ class CallResult:
     report: str = ""
     transcript: list[str] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
+    seconds: float = 0.0  # the call's length, dialled to hung up and heard
 
 
 class AudioCaller:
@@ -77,6 +78,7 @@ class AudioCaller:
             else FOREIGN_LETTER_RATIO
 
     async def run(self) -> CallResult:
+        started = time.monotonic()
         mocks = MockServer(self.service.bot.folder / "tests" / "mocks",
                            set(self.test.mocks_down))
         await mocks.start()
@@ -89,7 +91,8 @@ class AudioCaller:
         self._show_heard()
         self._show_recognised()
         report = "" if problem is None else self._report(line, problem)
-        return CallResult(self.test, problem is None, report, self.transcript, self.turns)
+        return CallResult(self.test, problem is None, report, self.transcript, self.turns,
+                          time.monotonic() - started)
 
     # ---- the call -------------------------------------------------------------------------------
     async def _play(self, mocks: MockServer) -> tuple[str | None, Line | None]:
@@ -306,10 +309,13 @@ def format_result(result: CallResult) -> str:
 
 async def run_calls(service: VoiceService, tests: list[ConversationTest], *, voice: Any,
                     transcriber: Any, rate: int = 8000, concurrency: int = 4,
+                    gate: asyncio.Semaphore | None = None,
+                    heard_cache: dict[str, str] | None = None,
                     on_result: Any = None) -> list[CallResult]:
-    """Plays tests as calls on a started stand-in `VoiceService`, `concurrency` at a time."""
-    gate = asyncio.Semaphore(concurrency)
-    heard_cache: dict[str, str] = {}  # identical bot audio is transcribed once
+    """Plays tests as calls on a started stand-in `VoiceService`, `concurrency` at a time, or
+    as `gate` allows (a gate shared by several services' runs), in the order given."""
+    gate = gate or asyncio.Semaphore(concurrency)
+    heard_cache = {} if heard_cache is None else heard_cache  # identical audio heard once
 
     async def one(test: ConversationTest) -> CallResult:
         async with gate:

@@ -317,7 +317,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     print(f"loading speech models and {len(tests)} test(s)...", file=sys.stderr)
     warm(bot.ir, rates=(args.rate,))
     speech = SpeechStack.load()
-    voice, ear = CallerVoice(), WhisperTranscriber()
+    voice, ear = CallerVoice(), WhisperTranscriber(workers=1 if args.concurrency <= 1 else 2)
     agents = _agents_service(args, bot)
     service = VoiceService(bot, speech, settings=BridgeSettings(
         playback=PlaybackMode(args.playback)), standin=True, agents=agents)

@@ -65,10 +65,12 @@ class WhisperTranscriber:
     Whisper hears 30 s at a time, so longer audio (a greeting and a menu back to back) is
     transcribed in pieces cut at its quietest moments."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, workers: int = 1) -> None:
         from speech.asr.whisper import WhisperEngine
 
-        self.engine = WhisperEngine(shared=False)
+        # Many calls at once need more than one replica: a short line waiting behind other
+        # calls' menus is answered late, and the bot's no-input timer runs out.
+        self.engine = WhisperEngine(shared=False, num_workers=workers)
 
     def transcribe(self, pcm: bytes, rate: int) -> str:
         from speech.asr.base import Task

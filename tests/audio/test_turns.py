@@ -1,10 +1,10 @@
 """Every caller line of both bots' conversation tests, heard as a call hears it.
 
-The smoke calls (test_bot_calls.py) play whole conversations through the call path; this checks
-recognition of *every* caller turn (speech/replay.py): each line spoken by the test caller's
-voice through a phone line, heard by the recognizer the step gets, and the conversation test
-run again with that line as heard. It takes about two and a half minutes for 198 turns, where
-the whole conversations in real time take eighteen (`make test-audio`).
+The calls (test_bot_calls.py) play whole conversations through the call path and say which
+call failed; this says which *turn*, and does not vary from run to run (speech/replay.py): each
+caller line spoken by the test caller's voice through a phone line, heard by the recognizer the
+step gets, and the conversation test run again with that line as heard. It takes about two and
+a half minutes for 198 turns, where the whole conversations in real time take ten.
 
 The test caller says every line the same way in every run (CallerVoice: piper's voice noise
 off), so a run's result does not depend on the draw. On this audio 194 of the 198 turns are
