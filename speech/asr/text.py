@@ -12,6 +12,10 @@ DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 _ONES = ("", *DIGIT_WORDS[1:], "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
          "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+# Words that only say a number ("oh four two", "double six", "twenty five", "a hundred and
+# five"): a transcript of nothing else holds no request.
+NUMBER_WORDS = frozenset((*DIGIT_WORDS, *_ONES[10:], *_TENS[2:], "oh", "o", "double", "triple",
+                          "a", "hundred", "thousand", "and"))
 _SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at ", "#": " number ",
             "$": " dollars "}
 

@@ -54,7 +54,13 @@ from typing import Any
 import numpy as np
 
 from speech.asr.base import NOTHING, AsrError, Hypothesis, Task, check_rate
-from speech.asr.text import digit_string, prompt_list, words_key
+from speech.asr.text import (
+    NUMBER_WORDS,
+    digit_string,
+    prompt_list,
+    spoken_words,
+    words_key,
+)
 from speech.audio import PauseDetector, StreamResampler, to_float
 
 MODEL_RATE = 16000
@@ -240,6 +246,11 @@ class WhisperEngine:
         key = words_key(answer)
         if key not in menu:
             return None
+        # For answers the glance could not spell, not sentences: "the cash machine swallowed
+        # my card", glanced as 7 words, fitted "I can't find my card" within RANK_GAP (the
+        # shared "my card" carries the mean). A sentence goes to the transcript and intents.
+        if len(spoken_words(look.hypothesis.text)) > len(key.split()) + EXTRA_WORDS:
+            return None
         score = self._score(look, answer)
         if score < RANK_FLOOR or look.avg_logprob - score > RANK_GAP:
             return None
@@ -324,17 +335,8 @@ class WhisperEngine:
             # No reading has the right length: maybe no digits at all ("an agent please").
             free, no_speech = self._generate(encoded, self._start(""), beam=1, hypotheses=1,
                                              suppress=vocab.default_suppress)
-            text = free[0].text
-            found = digit_string(text)
-            conf = _confidence(free[0].avg_logprob, no_speech)
-            if lo <= len(found) <= hi:
-                # Said in a sentence ("my zip is six zero six one four"): the digit-only
-                # readings found no way to write the words ("Oh,"), the transcript holds the
-                # digits ("My zip is 60614." at 0.80-0.87), at the transcript's confidence.
-                return Hypothesis(text=found, confidence=conf, final=True, engine=self.name)
-            if found:  # digits, but not as many as expected: let the runtime say so
-                return Hypothesis(text=found, confidence=conf / 2, final=True, engine=self.name)
-            return Hypothesis(text=_clean(text), confidence=conf, final=True, engine=self.name)
+            return digits_in_transcript(_clean(free[0].text), task.digit_bounds,
+                                        _confidence(free[0].avg_logprob, no_speech), self.name)
         beam = 1 if quick else max(1, self.beam_size)
         readings, no_speech = self._generate(encoded, self._start(prompt), beam=beam, hypotheses=1,
                                              suppress=vocab.default_suppress)
@@ -378,6 +380,7 @@ _WRITTEN = {"currency": "It was $12.99. About $300. $42.50."}
 # phrase was the grammar's too had gaps of 2.09 and more.
 RANK_GAP = 1.6
 RANK_FLOOR = -3.5
+EXTRA_WORDS = 1  # a glance may hear one word more than the phrase it is weighed against
 
 LOGPROB_AT_MIN = -0.75  # average token log-probability given MIN_SPEECH_CONFIDENCE (0.35)
 LOGPROB_SCALE = 0.2
@@ -393,6 +396,26 @@ def _confidence(avg_logprob: float, no_speech_prob: float) -> float:
         return 0.0
     z = (avg_logprob - LOGPROB_AT_MIN) / LOGPROB_SCALE + math.log(0.35 / 0.65)
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def digits_in_transcript(text: str, bounds: tuple[int, int], confidence: float,
+                         engine: str) -> Hypothesis:
+    """What a digits step hears from a free transcript, when no digit-only reading fits."""
+    found = digit_string(text)
+    lo, hi = bounds
+    if lo <= len(found) <= hi:
+        # Said in a sentence ("my zip is six zero six one four"): the digit-only readings
+        # found no way to write the words ("Oh,"), the transcript holds the digits ("My zip
+        # is 60614." at 0.80-0.87), at the transcript's confidence.
+        return Hypothesis(text=found, confidence=confidence, final=True, engine=engine)
+    spoken = " ".join(spoken_words(text)).split()
+    if found and all(w in NUMBER_WORDS for w in spoken):
+        # Only digits, not as many as expected: the runtime asks again (half the confidence,
+        # as a wrong count is often a digit misheard).
+        return Hypothesis(text=found, confidence=confidence / 2, final=True, engine=engine)
+    # Words besides any digits: the whole sentence, whose digits the runtime reads and whose
+    # request its intents may take ("actually that's all I needed, bye" came out as "5").
+    return Hypothesis(text=text, confidence=confidence, final=True, engine=engine)
 
 
 def _clean(text: str) -> str:

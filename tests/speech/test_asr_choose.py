@@ -224,3 +224,21 @@ def test_a_sentence_outside_the_menu_is_not_weighed_into_an_answer(said: str) ->
     # same phrase first among the menu's, but far less likely than the sentence it heard.
     hyp = _heard_by_the_test_caller(BENCH_MENU, said, 0)
     assert hyp.engine == "whisper" and words_key(hyp.text) == words_key(said), hyp
+
+
+# The bank's main menu (bots/bank/bank.flow), whose first choice has "I can't find my card".
+BANK_MENU = Task(kind="menu", phrases=(
+    "lost", "lost card", "I lost my card", "I can't find my card", "stolen",
+    "my card was stolen", "my wallet was stolen", "fraud", "a payment I don't recognize",
+    "activate", "my new card came", "speak to someone", "agent", "representative"),
+    intents=("lost_card", "stolen_card", "suspicious_transaction", "activate_card"))
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_a_sentence_sharing_words_with_a_phrase_is_not_weighed_into_it(variant: int) -> None:
+    # Glanced as "The cash machines, while with my card." (7 words), the sentence fitted "I
+    # can't find my card" within RANK_GAP on the shared "my card", and the caller was told
+    # their card was lost. A glance of a sentence is no answer the glance could not spell.
+    hyp = _heard_by_the_test_caller(BANK_MENU, "the cash machine swallowed my card", variant)
+    assert hyp.engine != "sphinx=whisper-ranked", hyp
+    assert "card" in words_key(hyp.text), hyp

@@ -10,7 +10,7 @@ import pytest
 from runtime.inputs import MIN_SPEECH_CONFIDENCE
 from runtime.normalize import normalize
 from speech.asr.base import AsrError, Task
-from speech.asr.whisper import WhisperEngine, glance_frames
+from speech.asr.whisper import WhisperEngine, digits_in_transcript, glance_frames
 from speech.audio import StreamResampler, silence, to_float
 from tests.speech.asr_support import bot_listens, caller, feed
 
@@ -89,6 +89,30 @@ def test_digits_that_are_no_digits_reach_the_intents(engine: WhisperEngine) -> N
 def test_too_few_digits_are_returned_as_heard(engine: WhisperEngine) -> None:
     hyp = hear(engine, ACCOUNT, caller("four five six", snr_db=25, seed=4))
     assert hyp.text == "456"  # the runtime says "account numbers have eight digits"
+
+
+@pytest.mark.parametrize(("transcript", "text", "confidence"), [
+    ("My zip is 60614.", "60614", 0.8),  # the digits, said in a sentence
+    ("4, 5, 6.", "456", 0.4),  # too few, and nothing else: the runtime asks again
+    ("oh four double two", "0422", 0.4),
+    ("Actually, that's all I needed. Bye 5.", "Actually, that's all I needed. Bye 5.", 0.8),
+    ("An agent, please.", "An agent, please.", 0.8),
+])
+def test_a_transcript_at_a_digits_step(transcript: str, text: str, confidence: float) -> None:
+    # A sentence with a stray digit is no digit string: its words go to the intents.
+    hyp = digits_in_transcript(transcript, (5, 8), 0.8, "whisper")
+    assert (hyp.text, hyp.confidence) == (text, pytest.approx(confidence))
+
+
+def test_a_goodbye_at_a_digits_step_reaches_the_goodbye_intent() -> None:
+    from pathlib import Path
+
+    from runtime.bot import load_bot
+
+    bot = load_bot(Path("bots/acme"))
+    heard = digits_in_transcript("Actually, that's all I needed. Bye 5.", (8, 8), 0.8, "whisper")
+    best = bot.intents.best(heard.text, ["goodbye", "agent"])
+    assert best is not None and best.intent == "goodbye", best
 
 
 def test_open_question_with_hints(engine: WhisperEngine) -> None:
