@@ -53,8 +53,7 @@ KNOWN_MISHEARD = {
         '"my wifi" is written "My wife, I"',
     ("bots/bank", "synonyms: a cash machine is an ATM, and swallowing a card is keeping it "
                   "(bank-help/synonyms.yml)"):
-        '"swallowed" is written "while with" (the menu\'s "I can\'t find my card" then ranks '
-        'first)',
+        '"swallowed" is written "World" or "while with"',
     ("bots/bank", "stolen card in the caller's words: blocked, new card at the branch"):
         '"nicked" is written "Make"',
 }
