@@ -1,6 +1,6 @@
 """Every caller line of the example bots' conversation tests, heard the way a call hears it.
 
-The audio suite (`make test-audio`) plays whole conversations in real time: about 10 minutes,
+The audio suite (`make test-audio`) plays whole conversations in real time: about 13 minutes,
 and a failed call says little about which turn went wrong. This replays only the turns
 (`speech/replay.py`): each test runs in the text harness, and at every `caller says` line the
 step's `Listen` is kept. The line is then synthesised with the bundled voice, put through the

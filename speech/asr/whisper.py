@@ -408,8 +408,7 @@ def digits_in_transcript(text: str, bounds: tuple[int, int], confidence: float,
         # found no way to write the words ("Oh,"), the transcript holds the digits ("My zip
         # is 60614." at 0.80-0.87), at the transcript's confidence.
         return Hypothesis(text=found, confidence=confidence, final=True, engine=engine)
-    spoken = " ".join(spoken_words(text)).split()
-    if found and all(w in NUMBER_WORDS for w in spoken):
+    if found and all(w in NUMBER_WORDS for w in spoken_words(text)):
         # Only digits, not as many as expected: the runtime asks again (half the confidence,
         # as a wrong count is often a digit misheard).
         return Hypothesis(text=found, confidence=confidence / 2, final=True, engine=engine)

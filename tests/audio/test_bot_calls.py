@@ -4,7 +4,7 @@
 spoken by piper through a simulated phone line, keys are ESL DTMF events, the bot hears them
 through the VAD and the recognisers and answers with synthesised audio, which is transcribed
 back and checked against the test's `bot says` lines. The calls run in real time, eight at a
-time across both bots, longest first, in one session-scoped run (about 11 minutes on 2 cores);
+time across both bots, longest first, in one session-scoped run (about 13 minutes on 2 cores);
 each test then reports its own call. `VOXFLOW_AUDIO_SMOKE=1` plays only SMOKE, a set that
 covers every kind of turn, for a quick local run.
 

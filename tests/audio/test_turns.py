@@ -4,7 +4,7 @@ The calls (test_bot_calls.py) play whole conversations through the call path and
 call failed; this says which *turn*, and does not vary from run to run (speech/replay.py): each
 caller line spoken by the test caller's voice through a phone line, heard by the recognizer the
 step gets, and the conversation test run again with that line as heard. It takes about two and
-a half minutes for 198 turns, where the whole conversations in real time take ten.
+a half minutes for 198 turns, where the whole conversations in real time take thirteen.
 
 The test caller says every line the same way in every run (CallerVoice: piper's voice noise
 off), so a run's result does not depend on the draw. On this audio 194 of the 198 turns are
