@@ -282,7 +282,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if stats is not None:
                 stats.close()
 
-    asyncio.run(main())
+    from media_bridge.esl import EslAuthError, EslRejected, EslUnavailable
+
+    try:
+        asyncio.run(main())
+    except EslRejected:
+        print(f"voxflow serve: the Event Socket at {esl_host}:{esl_port} refused this host "
+              "before asking for a password; add this host's address to the ACL list that "
+              "FreeSWITCH's event_socket.conf.xml names in apply-inbound-acl, then "
+              "`fs_cli -x reloadacl` (docs/freeswitch.md, section 3)", file=sys.stderr)
+        return 1
+    except EslAuthError:
+        print(f"voxflow serve: the Event Socket at {esl_host}:{esl_port} refused the password; "
+              f"set {ESL_PASSWORD_ENV} to the password in FreeSWITCH's event_socket.conf.xml "
+              "(docs/freeswitch.md, section 3)", file=sys.stderr)
+        return 1
+    except EslUnavailable:
+        print(f"voxflow serve: no Event Socket at {esl_host}:{esl_port} within 5 s; check that "
+              "FreeSWITCH runs, that --esl names its event_socket.conf.xml listen-ip and "
+              "listen-port, and that its apply-inbound-acl admits this host "
+              "(docs/freeswitch.md, section 3)", file=sys.stderr)
+        return 1
     return 0
 
 

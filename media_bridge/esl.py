@@ -38,6 +38,10 @@ class EslAuthError(ConnectionError):
     """FreeSWITCH refused the password: retrying will not help."""
 
 
+class EslRejected(ConnectionError):
+    """FreeSWITCH's Event Socket refused this host (its apply-inbound-acl) before any auth."""
+
+
 @dataclass(frozen=True)
 class Backoff:
     first_s: float = 0.1
@@ -92,7 +96,7 @@ class EslClient:
                                          return_when=asyncio.FIRST_COMPLETED)
             if self._task in done:
                 waiter.cancel()
-                self._task.result()  # raises EslAuthError
+                self._task.result()  # raises EslAuthError or EslRejected
             if waiter not in done:
                 waiter.cancel()
                 raise EslUnavailable(f"no Event Socket at {self.host}:{self.port}")
@@ -108,12 +112,14 @@ class EslClient:
 
     async def _run(self) -> None:
         delays = iter(self._backoff.delays())
+        rejected = False  # log a run of ACL refusals once
         while True:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
             except OSError:
                 await asyncio.sleep(next(delays))
                 continue
+            before = self.connections
             try:
                 await self._serve(reader, writer)
                 delays = iter(self._backoff.delays())  # it worked for a while: start over
@@ -121,9 +127,22 @@ class EslClient:
                 self._drop_connection()
                 log.error("Event Socket refused the password")
                 raise
+            except EslRejected:
+                # Never connected: a configuration error, said at start. Once connected, an
+                # ACL change is retried: the operator may be fixing it with `reloadacl`.
+                self._drop_connection()
+                if not self.connections:
+                    raise
+                if not rejected:
+                    log.error("Event Socket refused this host (FreeSWITCH's apply-inbound-acl)")
+                rejected = True
+                await asyncio.sleep(next(delays))
+                continue
             except (OSError, C.EslProtocolError, asyncio.IncompleteReadError,
                     TimeoutError) as exc:
                 log.warning("Event Socket connection lost", extra={"error": type(exc).__name__})
+            if self.connections != before:
+                rejected = False
             self._drop_connection()
             await asyncio.sleep(next(delays))
 
@@ -141,6 +160,8 @@ class EslClient:
 
         # Handshake: auth/request, then auth and the subscription, each answered in turn.
         hello = await asyncio.wait_for(next_message(), self._timeout)
+        if hello.content_type == C.RUDE_REJECTION:
+            raise EslRejected(f"the Event Socket at {self.host}:{self.port} refused this host")
         if hello.content_type != "auth/request":
             raise C.EslProtocolError("the server did not ask for auth")
         writer.write(C.encode_command(f"auth {self._password}"))

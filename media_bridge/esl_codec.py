@@ -20,6 +20,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 DISCONNECT_TEXT = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+# What mod_event_socket sends, instead of auth/request, to an address its apply-inbound-acl
+# refuses (then a disconnect notice).
+RUDE_REJECTION = "text/rude-rejection"
+REJECTION_TEXT = "Access Denied, go away.\n"
 
 # switch_url_encode leaves everything printable except these (SWITCH_URL_UNSAFE).
 URL_UNSAFE = frozenset('\r\n #%&+:;<=>?@[\\]^`{|}"')
@@ -183,6 +187,10 @@ def api_response(text: str) -> bytes:
 
 def disconnect_notice() -> bytes:
     return encode_message([("Content-Type", "text/disconnect-notice")], DISCONNECT_TEXT.encode())
+
+
+def rude_rejection() -> bytes:
+    return encode_message([("Content-Type", RUDE_REJECTION)], REJECTION_TEXT.encode())
 
 
 # ---- commands (the client's side) ----------------------------------------------------------------

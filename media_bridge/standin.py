@@ -3,9 +3,10 @@ shared/design/freeswitch-protocols.md): an Event Socket server and, per channel,
 mod_audio_stream WebSocket client (`standin_stream.py`). FreeSWITCH cannot be installed from the
 package registries, so the tests (and later `voxflow call`) run against this.
 
-The ESL face: `auth` (then `-ERR invalid` and a disconnect notice for a wrong password),
-`event plain` with the CUSTOM rule (every word after CUSTOM is a subclass), `filter`, `api` and
-`bgapi` with the switch's own reply texts, `exit`; events in plain format with URL-encoded
+The ESL face: an `acl` of client addresses (others get the rude rejection), `auth` (then
+`-ERR invalid` and a disconnect notice for a wrong password), `event plain` with the CUSTOM
+rule (every word after CUSTOM is a subclass), `filter`, `api` and `bgapi` with the switch's own
+reply texts, `exit`; events in plain format with URL-encoded
 values, every channel variable included. Calls are simulated: DTMF (RTP or APP), hang-up,
 `uuid_broadcast` playback (PLAYBACK_START ~200 ms later, PLAYBACK_STOP done|break, broadcasts
 queued), transfers (to the XML dialplan, or `inline`: `bridge:<endpoint>` "rings" the agent and
@@ -30,7 +31,7 @@ import time
 import uuid as uuidlib
 import wave
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -216,10 +217,12 @@ class StandInCall:
 class StandInSwitch:
     def __init__(self, password: str = "ClueCon", *, flavour: str = "community",
                  broadcast_delay_s: float = 0.2, default_file_s: float = 0.5,
-                 temp_dir: str | None = None) -> None:
+                 temp_dir: str | None = None, acl: Collection[str] | None = None) -> None:
         if flavour not in ("community", "cloudfieldcz", "pr118"):
             raise ValueError(f"unknown mod_audio_stream flavour {flavour!r}")
         self.password, self.flavour = password, flavour
+        # The client addresses the Event Socket admits (apply-inbound-acl); None admits all.
+        self.acl = None if acl is None else frozenset(acl)
         self.broadcast_delay_s, self.default_file_s = broadcast_delay_s, default_file_s
         self._tmp = None if temp_dir else tempfile.TemporaryDirectory(prefix="standin-")
         self.temp_dir = temp_dir or (self._tmp.name if self._tmp else "")
@@ -322,6 +325,11 @@ class StandInSwitch:
 
     # ---- the Event Socket ------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        if self.acl is not None and (not peer or peer[0] not in self.acl):
+            writer.write(C.rude_rejection() + C.disconnect_notice())
+            writer.close()
+            return
         listener = _Listener(writer)
         self._listeners.add(listener)
         writer.write(C.AUTH_REQUEST)

@@ -129,7 +129,15 @@ class VoiceService:
     async def start(self, host: str = "127.0.0.1", port: int = 0, *,
                     reuse_port: bool = False) -> str:
         """Starts everything; returns the WebSocket URL mod_audio_stream should open.
-        `reuse_port`: share the port with other processes (`serve --workers`)."""
+        `reuse_port`: share the port with other processes (`serve --workers`). What started
+        is stopped again if a later part fails (no Event Socket, a port in use)."""
+        try:
+            return await self._start(host, port, reuse_port)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, host: str, port: int, reuse_port: bool) -> str:
         target = self.esl_target
         if self.switch is not None:
             target = replace(target, host="127.0.0.1", port=await self.switch.start())

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from media_bridge import esl_codec as C
-from media_bridge.esl import Backoff, EslAuthError, EslClient, EslUnavailable
+from media_bridge.esl import Backoff, EslAuthError, EslClient, EslRejected, EslUnavailable
 from media_bridge.standin import StandInSwitch
 from tests.media_bridge.rig import CaptureServer, run, until
 
@@ -222,5 +222,53 @@ def test_no_switch_at_all() -> None:
             await client.start(wait_s=0.1)
         await client.close()
         await switch.close()
+
+    run(main())
+
+
+def test_an_address_the_acl_refuses_is_told_so_before_auth() -> None:
+    async def main() -> None:
+        switch = StandInSwitch(acl=["192.0.2.1"])
+        port = await switch.start()
+        try:
+            reader, _ = await asyncio.open_connection("127.0.0.1", port)
+            wire = await reader.read()  # the switch closes the connection after it
+            assert wire == (b"Content-Type: text/rude-rejection\nContent-Length: 24\n\n"
+                            b"Access Denied, go away.\n"
+                            b"Content-Type: text/disconnect-notice\nContent-Length: 67\n\n"
+                            b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n")
+            client = EslClient("127.0.0.1", port, "ClueCon", backoff=Backoff(first_s=0.01))
+            with pytest.raises(EslRejected, match=f"^the Event Socket at 127.0.0.1:{port} "
+                                                  "refused this host$"):
+                await client.start()  # at once, not after the 5 s wait
+            await client.close()
+        finally:
+            await switch.close()
+
+    run(main())
+
+
+def test_a_running_client_refused_by_a_new_acl_keeps_trying(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        switch = StandInSwitch()
+        port = await switch.start()
+        client = EslClient("127.0.0.1", port, "ClueCon", backoff=Backoff(first_s=0.02,
+                                                                          max_s=0.05))
+        await client.start()
+        try:
+            switch.acl = frozenset({"192.0.2.1"})  # the operator edits the ACL and restarts
+            await switch.stop_esl()
+            await switch.start()
+            await until(lambda: "refused this host" in caplog.text, what="the refusal")
+            await asyncio.sleep(0.2)  # several refusals
+            switch.acl = None  # fixed, `reloadacl`
+            await asyncio.wait_for(client.connected.wait(), 2)
+            assert client.connections == 2
+            refusals = [r for r in caplog.records if "refused this host" in r.getMessage()]
+            assert len(refusals) == 1  # said once, not at every attempt
+        finally:
+            await client.close()
+            await switch.close()
 
     run(main())

@@ -4,12 +4,19 @@ reaches the media bridge's settings."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from media_bridge.cli import add_commands, bridge_settings
 from media_bridge.protocol import PlaybackMode
+from media_bridge.standin import StandInSwitch
 from runtime.cli import main
 
 
@@ -87,3 +94,50 @@ def test_without_options_the_settings_are_the_documented_defaults() -> None:
     assert (settings.handoff_extension, settings.handoff_context) == ("to_queue", "default")
     assert settings.recordings_dir == Path("build/recordings")
     assert settings.audio_root is None
+
+
+@contextlib.contextmanager
+def switch_in_a_thread(**options: Any) -> Iterator[int]:
+    """A stand-in switch on its own event loop (`main` runs one of its own); yields its port."""
+    loop = asyncio.new_event_loop()
+    switch = StandInSwitch(**options)
+    port = loop.run_until_complete(switch.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        asyncio.run_coroutine_threadsafe(switch.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """`serve` points the root logger at this test's captured stderr: put it back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"acl": ["192.0.2.1"]},
+     "the Event Socket at 127.0.0.1:{port} refused this host before asking for a password; add "
+     "this host's address to the ACL list that FreeSWITCH's event_socket.conf.xml names in "
+     "apply-inbound-acl, then `fs_cli -x reloadacl` (docs/freeswitch.md, section 3)"),
+    ({"password": "not-s3cret"},
+     "the Event Socket at 127.0.0.1:{port} refused the password; set VOXFLOW_ESL_PASSWORD to "
+     "the password in FreeSWITCH's event_socket.conf.xml (docs/freeswitch.md, section 3)"),
+])
+def test_serve_says_why_the_event_socket_turned_it_away(
+        options: dict[str, Any], message: str, secrets: None, root_logging: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with switch_in_a_thread(**options) as port:
+        code = main(["serve", "bench/voice/menu_loop.flow", "--listen", "127.0.0.1:0",
+                     "--esl", f"127.0.0.1:{port}", "--log-level", "error"])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"voxflow serve: {message.format(port=port)}")
