@@ -7,9 +7,12 @@ to its first 30 s (callers' answers are short; recordings are not transcribed he
 
 How each task is decoded (`WhisperRecognizer.finish`):
 
-* open questions and menus: greedy or small-beam decoding with an initial prompt listing the
-  expected phrases and hints ("Balance, My balance, Pay my bill."): tiny.en misreads single
-  words on a phone line ("balance" -> "Bell in.") much less often when it has been told them.
+* open questions: greedy decoding with an initial prompt listing the expected hints ("Balance,
+  My balance, Pay my bill."): tiny.en misreads single words on a phone line ("balance" ->
+  "Bell in.") much less often when it has been told them.
+* menus: a beam of 3 (`menu_beam`), prompted with the menu's phrases alone. The NLU's hint
+  words in the prompt pulled sentences towards themselves, and greedy decoding wrote "my
+  wifi" as "My wife, I" (bench/asr_turns.py: 194 -> 197 of 198 turns; docs/benchmarks.md).
 * digits: decoding restricted to digit words (every vocabulary token is suppressed but "one" ..
   "nine", "zero", "oh", "double", "triple" with a leading space or a capital, the comma and the
   full stop), so the model writes "two two two one" instead of "2221" and cannot merge repeated
@@ -164,11 +167,11 @@ class WhisperEngine:
 
     def __init__(self, model_path: str | None = None, *, cpu_threads: int = 1,
                  num_workers: int = 1, beam_size: int = 1, digit_beam: int = 5,
-                 partials: bool = False, pause_ms: int = 300, digit_prompt: str = "",
-                 shared: bool = True) -> None:
+                 menu_beam: int = 3, partials: bool = False, pause_ms: int = 300,
+                 digit_prompt: str = "", shared: bool = True) -> None:
         self.model_path, self.shared = model_path, shared
         self.cpu_threads, self.num_workers = cpu_threads, num_workers
-        self.beam_size, self.digit_beam = beam_size, digit_beam
+        self.beam_size, self.digit_beam, self.menu_beam = beam_size, digit_beam, menu_beam
         self.partials, self.pause_ms = partials, pause_ms
         self.digit_prompt = digit_prompt
         self._model: Any = None
@@ -198,6 +201,15 @@ class WhisperEngine:
             return _YES_NO_PROMPT
         written = _WRITTEN.get(task.slot_type, "")
         return " ".join(p for p in (prompt_list((*task.phrases, *task.hints)), written) if p)
+
+    def transcript_prompt(self, task: Task) -> str:
+        """The prompt of a full transcript. At a menu it lists the menu's phrases alone: the NLU's
+        hint words beside them pulled answers towards themselves ("my wifi" -> "my bill";
+        bench/asr_turns.py, docs/benchmarks.md). Glances keep `prompt_for`, which `weigh`'s
+        scores were measured with."""
+        if task.kind == "menu":
+            return prompt_list(task.phrases)
+        return self.prompt_for(task)
 
     def _encode(self, audio: np.ndarray, frames: int = WINDOW_S * FRAMES_PER_S) -> Any:
         from faster_whisper.audio import pad_or_trim
@@ -313,7 +325,7 @@ class WhisperEngine:
         if audio.size < MODEL_RATE // 10:  # under 100 ms: nothing to hear
             return Hypothesis(text="", confidence=0.0, final=not quick, engine=self.name)
         encoded = self._encode(audio)
-        prompt = self.prompt_for(task)
+        prompt = self.transcript_prompt(task)
         vocab = _vocab(self.model)
         if task.kind == "digits":
             n = 1 if quick else max(1, self.digit_beam)
@@ -337,7 +349,9 @@ class WhisperEngine:
                                              suppress=vocab.default_suppress)
             return digits_in_transcript(_clean(free[0].text), task.digit_bounds,
                                         _confidence(free[0].avg_logprob, no_speech), self.name)
-        beam = 1 if quick else max(1, self.beam_size)
+        # A menu answer is a few words the beam can weigh whole; open speech stays greedy, where
+        # beam search measured no better.
+        beam = 1 if quick else max(1, self.menu_beam if task.kind == "menu" else self.beam_size)
         readings, no_speech = self._generate(encoded, self._start(prompt), beam=beam, hypotheses=1,
                                              suppress=vocab.default_suppress)
         text = _clean(readings[0].text)

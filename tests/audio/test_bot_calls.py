@@ -47,8 +47,6 @@ SMOKE = {
     "bots/bank": ("press 5 at night: voicemail", "press 5 during opening hours: card services"),
 }
 KNOWN_MISHEARD = {
-    ("bots/acme", "two questions in one call"):
-        '"wifi calling" is written "Wife by Calling"',
     ("bots/acme", "outage by a paraphrase: my wifi has been dead since yesterday"):
         '"my wifi" is written "My wife, I"',
     ("bots/bank", "synonyms: a cash machine is an ATM, and swallowing a card is keeping it "
