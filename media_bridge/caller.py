@@ -16,11 +16,12 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from media_bridge.ear import Ear
-from media_bridge.hearing import FOREIGN_LETTER_RATIO, LETTER_RATIO
+from media_bridge.hearing import FOREIGN_SOUND_RATIO, LETTER_RATIO
 from media_bridge.server import metadata_for
 from media_bridge.standin import StandInCall
 from media_bridge.voice import VoiceService
@@ -32,6 +33,7 @@ from runtime.harness import (
     call_givens,
     handoff_problem,
 )
+from speech.tts import english_sounds
 
 EXPECT_TIMEOUT_S = 20.0  # a silent caller waits out noinput timers (5 s each) before a reply
 QUIET_S = 0.4  # the caller waits this long after the bot's audio before speaking
@@ -72,10 +74,11 @@ class AudioCaller:
         self.transcript: list[str] = []
         self._shown = 0  # utterances already in the transcript
         self._last_action = 0.0  # when the caller last spoke or pressed a key
-        # The ear is English: a call in another language is matched by its letters, looser.
+        # The ear is English: a call in another language is matched by its sounds too.
         language = str(test.givens.get("language", "") or "en")
-        self._letter_ratio = LETTER_RATIO if language.lower().startswith("en") \
-            else FOREIGN_LETTER_RATIO
+        english = language.lower().startswith("en")
+        self._letter_ratio = LETTER_RATIO if english else FOREIGN_SOUND_RATIO
+        self._sounds: Callable[[str], str] | None = None if english else english_sounds
 
     async def run(self) -> CallResult:
         started = time.monotonic()
@@ -144,7 +147,8 @@ class AudioCaller:
         assert call is not None
         if line.kind in ("says", "asks"):
             match = await self.ear.expect(str(line.value), EXPECT_TIMEOUT_S, self._busy,
-                                          letter_ratio=self._letter_ratio)
+                                          letter_ratio=self._letter_ratio,
+                                          sounds=self._sounds)
             if match is None:
                 rest = self.ear.unmatched()
                 return ("the bot did not say it; heard after the last match: "

@@ -113,14 +113,14 @@ class Ear:
                     self.cache[key] = text
                 utt.text = text
 
-    def heard(self) -> list[str]:
+    def heard(self, *, stem: bool = True) -> list[str]:
         """Words of every transcribed utterance, in order, up to the first not yet transcribed."""
         out: list[str] = []
         for utt in self.utterances:
             if utt.text is None:
                 break
             if not utt.tone:
-                out += words(utt.text)
+                out += words(utt.text, stem=stem)
         return out
 
     def lines(self) -> list[str]:
@@ -129,26 +129,41 @@ class Ear:
 
     async def expect(self, text: str, timeout_s: float,
                      busy: Callable[[], bool] = lambda: False, *,
-                     letter_ratio: float = LETTER_RATIO) -> Match | None:
+                     letter_ratio: float = LETTER_RATIO,
+                     sounds: Callable[[str], str] | None = None) -> Match | None:
         """Wait until `text` is heard after the cursor; move the cursor past it. The timeout
-        counts quiet time only: while `busy()` (audio playing, the caller talking) it waits."""
-        want = words(text)
+        counts quiet time only: while `busy()` (audio playing, the caller talking) it waits.
+        `sounds`: match by sounds too (`hearing.find`), off the event loop (espeak)."""
+        stem = sounds is None  # sounds are compared as said: "gracias", not "gracia"
+        want = words(text, stem=stem)
         now = time.monotonic()
         deadline, limit = now + timeout_s, now + BUSY_LIMIT * timeout_s
+        looked: tuple[int, list[str]] | None = None
         while True:
             await self.transcribe_closed()
-            match = find(want, self.heard(), self.cursor, letter_ratio=letter_ratio)
-            if match is not None:
-                self.cursor = match.end
-                return match
+            heard = self.heard(stem=stem)
+            if looked != (self.cursor, heard):  # nothing new heard: the answer is the same
+                looked = (self.cursor, heard)
+                match = await self._find(want, heard, letter_ratio, sounds)
+                if match is not None:
+                    self.cursor = match.end
+                    return match
             now = time.monotonic()
             if (busy() or self.playing()) and now < limit:
                 deadline = now + timeout_s
             elif now > deadline:
-                return await self._listen_again(want, letter_ratio)
+                return await self._listen_again(want, letter_ratio, sounds)
             await asyncio.sleep(0.05)
 
-    async def _listen_again(self, want: list[str], letter_ratio: float) -> Match | None:
+    async def _find(self, want: list[str], heard: list[str], letter_ratio: float,
+                    sounds: Callable[[str], str] | None) -> Match | None:
+        if sounds is None:
+            return find(want, heard, self.cursor, letter_ratio=letter_ratio)
+        return await asyncio.to_thread(find, want, heard, self.cursor,
+                                       letter_ratio=letter_ratio, sounds=sounds)
+
+    async def _listen_again(self, want: list[str], letter_ratio: float,
+                            sounds: Callable[[str], str] | None = None) -> Match | None:
         """The line was not heard: listen again to the last utterances after the cursor with
         the recogniser's other readings. Whisper tiny.en's best reading of a short prompt is
         now and then a near-miss while its beam holds the words ("Goodbye." heard as "Bye
@@ -158,7 +173,8 @@ class Ear:
             self.transcriber, "readings", None)
         if readings is None:
             return None
-        heard = self.heard()
+        stem = sounds is None
+        heard = self.heard(stem=stem)
         spans: list[tuple[Utterance, int, int]] = []  # utterance, its first word, its words
         at = 0
         for utt in self.utterances:
@@ -172,8 +188,8 @@ class Ear:
             at += count
         for utt, start, count in spans[-SECOND_LISTEN:]:
             for reading in await asyncio.to_thread(readings, bytes(utt.pcm), utt.rate):
-                trial = heard[:start] + words(reading) + heard[start + count:]
-                match = find(want, trial, self.cursor, letter_ratio=letter_ratio)
+                trial = heard[:start] + words(reading, stem=stem) + heard[start + count:]
+                match = await self._find(want, trial, letter_ratio, sounds)
                 if match is not None:
                     utt.text, utt.second = reading, True
                     self.cursor = match.end

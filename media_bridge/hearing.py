@@ -11,24 +11,30 @@ test, a different sentence does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MIN_RECALL = 0.7
 LETTER_RATIO = 0.8
-# A line in another language, heard by the English-only ear (Whisper tiny.en writes "Gracias
-# por llamar a Acme Telecom" as "grasse poor lamour at me tell com": 0.73 of the letters; the
-# English greeting in its place scores 0.49).
-FOREIGN_LETTER_RATIO = 0.7
+# A line in another language, heard by the English-only ear, is compared by its sounds: the
+# line as the English voice says it against the ear's words as English (`sounds`, espeak
+# phonemes). Whisper tiny.en writes "Gracias por llamar a Acme Telecom" as "grasses pour lamour
+# atmitellacom" or "grass-ass poor lammer Acne Telecom": letters alike 0.47-0.75, sounds
+# 0.69-0.89 over the bots' three Spanish lines, 8 syntheses each; the English line in their
+# place sounds 0.36-0.64 alike.
+FOREIGN_SOUND_RATIO = 0.66
 NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
                 "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d")
 
 
-def words(text: str) -> list[str]:
+def words(text: str, *, stem: bool = True) -> list[str]:
     """Lowercase words, digits one by one, number words as digits, apostrophes kept, and a
-    plural's "s" dropped ("digits" and "digit" are heard alike on a phone line)."""
+    plural's "s" dropped ("digits" and "digit" are heard alike on a phone line) unless not
+    `stem` (words compared by their sounds)."""
     text = text.lower().replace("’", "'")
-    return [_stem(NUMBER_WORDS.get(w, w)) for w in _WORD.findall(text)]
+    found = [NUMBER_WORDS.get(w, w) for w in _WORD.findall(text)]
+    return [_stem(w) for w in found] if stem else found
 
 
 def _stem(word: str) -> str:
@@ -45,21 +51,26 @@ class Match:
 
 
 def find(expected: list[str], heard: list[str], start: int = 0, *,
-         letter_ratio: float = LETTER_RATIO) -> Match | None:
+         letter_ratio: float = LETTER_RATIO,
+         sounds: Callable[[str], str] | None = None) -> Match | None:
     """The earliest stretch of `heard[start:]` holding at least MIN_RECALL of `expected` in
-    order (longest common subsequence), no longer than twice the expectation plus slack."""
+    order (longest common subsequence), no longer than twice the expectation plus slack.
+    With `sounds` (words -> how they sound), a stretch whose sounds are `letter_ratio` alike
+    matches too (a line in another language: see FOREIGN_SOUND_RATIO)."""
     if not expected:
         return Match(start, start, 1.0)
     need = max(1, int(len(expected) * MIN_RECALL + 0.999))
     span = len(expected) * 3 // 2 + 2
     best: Match | None = None
-    letters = "".join(expected)
+    letters = "".join(expected) if sounds is None else sounds(" ".join(expected))
     for i in range(start, len(heard)):
         # Names come out as other words ("Acme Telecom" -> "that me tell a com"): compare the
         # letters of a stretch of the same length too.
-        stretch = heard[i:i + len(expected) + 2]
+        # By sounds, a word may come out as three ("acme" -> "at me tell"): a longer stretch.
+        stretch = heard[i:i + (len(expected) + 2) * (1 if sounds is None else 2)]
         if stretch and heard[i][:1] == expected[0][:1]:
-            n = _letters_match(letters, stretch, letter_ratio)
+            n = (_letters_match(letters, stretch, letter_ratio) if sounds is None
+                 else _sounds_match(letters, stretch, letter_ratio, sounds))
             if n:
                 return Match(i, i + n, 1.0)
         if heard[i] not in expected:
@@ -103,3 +114,27 @@ def _lcs(a: list[str], b: list[str]) -> tuple[int, int]:
         prev = row
     length, neg_end = prev[-1]
     return length, -neg_end
+
+
+def _sounds_match(said: str, stretch: list[str], least: float,
+                  sounds: Callable[[str], str]) -> int:
+    """How many words of `stretch` sound most like `said` (ratio >= least), or 0. The ratio
+    is 2 x the longest common subsequence of the two sound strings over their total length."""
+    best, best_n = 0.0, 0
+    for n in range(1, len(stretch) + 1):
+        heard = sounds(" ".join(stretch[:n]))
+        ratio = 2 * _common(said, heard) / max(1, len(said) + len(heard))
+        if ratio > best:
+            best, best_n = ratio, n
+    return best_n if best >= least else 0
+
+
+def _common(a: str, b: str) -> int:
+    """The length of the longest common subsequence of two strings."""
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]

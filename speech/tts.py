@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import version
 
 import numpy as np
@@ -57,6 +57,21 @@ def _voice(name: str = DEFAULT_VOICE):  # type: ignore[no-untyped-def]
 # One synthesis at a time per process: the voice's session already uses every core, so two at
 # once only slow each other down. Held per sentence, so concurrent prompts take turns.
 _synth_lock = threading.Lock()
+
+
+_MARKS = str.maketrans("", "", "ˈˌː .,;:!?'\"-")  # stress, length, pauses: not the sounds
+
+
+@lru_cache(maxsize=4096)
+def english_sounds(text: str) -> str:
+    """How the bundled (US English) voice says `text`, as espeak's phonemes without stress,
+    length or spaces ("gracias" -> "ɡɹæsjæs"): the test caller's ear compares a line in
+    another language with what it heard this way (media_bridge/hearing.py). Blocks while a
+    sentence is synthesised (espeak is not thread-safe)."""
+    voice = _voice(DEFAULT_VOICE)
+    with _synth_lock:
+        sentences = voice.phonemize(text)
+    return "".join("".join(s) for s in sentences).translate(_MARKS)
 
 
 class PiperTts:
