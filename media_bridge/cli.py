@@ -231,8 +231,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     bot = _load(args.bot)
     if not args.worker:  # workers find the prompts their supervisor made
         report = warm(bot.ir)
-        print(f"{bot.folder}: {report.prompts} static prompts ready ({report.new} synthesised "
-              "now)", flush=True)
+        print(f"{bot.folder}: {report.prompts} static prompts and sentences ready ({report.new} "
+              "synthesised now)", flush=True)
     if args.workers > 1 and not args.worker:
         from media_bridge.workers import supervise
 

@@ -1,9 +1,12 @@
 """Prompt cache: static prompts are synthesised once, ahead of calls, and read during them.
 
 A static prompt is a `say`/`prompt`/`confirm`/... text with no `{interpolation}` (the runtime
-marks its `Play` as `cacheable`). `warm` synthesises a bot's static prompts into the cache
-(`voxflow compile --prompts`, and `voxflow serve` at start); `CachedSynthesizer` serves them
-during calls and synthesises everything else live.
+marks its `Play` as `cacheable`). So is each whole sentence of a dynamic prompt that has no
+interpolation ("Is that right?" after "I heard {date}."). `warm` synthesises a bot's static
+prompts into the cache (`voxflow compile --prompts`, and `voxflow serve` at start);
+`CachedSynthesizer` serves them during calls, and of a dynamic prompt synthesises only the
+sentences that are not cached. piper speaks each sentence on its own (see tts.py), so a cached
+sentence sounds as it would have inside the prompt.
 
 Layout: `<root>/<rate>/<key>.l16` (raw L16 mono) beside `<key>.json` (text, voice, rate,
 engine, byte count, CRC-32). The key hashes (format, engine, voice, rate, text), so a new piper
@@ -23,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import zlib
@@ -62,9 +66,33 @@ class StaticPrompt:
     voice: str = ""  # as the flow names it ("" = the default voice)
 
 
+# Where a text splits into sentences for the cache: after . ! or ? (and a closing quote or
+# bracket) and white space, where piper's espeak splits too. Where espeak would not ("Dr. No"),
+# the one cost is a sentence pause.
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)")
+_HOLE = "\x00"  # an interpolation, while a template's static sentences are found
+
+
+def split_sentences(text: str) -> list[str]:
+    """`text`'s sentences, stripped, in order ("Thanks. Is that right?" -> two)."""
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        parts.append(text[start:m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
+    return [p for p in (p.strip() for p in parts) if p]
+
+
+def static_sentences(parts: tuple[str | T.Interp, ...]) -> list[str]:
+    """The sentences of a template that no interpolation touches."""
+    text = "".join(p if isinstance(p, str) else _HOLE for p in parts)
+    return [s for s in split_sentences(text) if _HOLE not in s]
+
+
 def collect_static_prompts(ir: dict[str, Any] | T.Program) -> list[StaticPrompt]:
     """Every prompt text of a compiled bot (its IR document, sub-flows included, or one
-    Program) that has no interpolation, once each, in source order."""
+    Program) that has no interpolation, and every whole sentence without one of the prompts
+    that have, once each, in source order."""
     found: dict[StaticPrompt, None] = {}
     for program, voice in _flows(ir):
         header = program.header
@@ -78,6 +106,9 @@ def collect_static_prompts(ir: dict[str, Any] | T.Program) -> list[StaticPrompt]
                         text = "".join(part.parts)  # as the runtime renders it
                         if text.strip():
                             found.setdefault(StaticPrompt(text, lang, voice))
+                    elif isinstance(part, T.Template):
+                        for sentence in static_sentences(part.parts):
+                            found.setdefault(StaticPrompt(sentence, lang, voice))
     return list(found)
 
 
@@ -220,10 +251,14 @@ class CachedSynthesizer:
     """`Synthesizer`: a cached prompt is read (memory, then disk); anything else is synthesised
     live by `synth` and forgotten."""
 
-    def __init__(self, cache: PromptCache, synth: Synthesizer) -> None:
-        self.cache, self.synth = cache, synth
+    def __init__(self, cache: PromptCache, synth: Synthesizer, *,
+                 by_sentence: bool = True) -> None:
+        """`by_sentence=False`: a prompt that misses is synthesised whole (the baseline of
+        bench/prompt_sentences.py)."""
+        self.cache, self.synth, self.by_sentence = cache, synth, by_sentence
         self.engine: str = getattr(synth, "engine", type(synth).__name__)
-        self.hits = self.misses = 0
+        self.hits = self.misses = 0  # whole prompts
+        self.sentence_hits = 0  # sentences of prompts that missed, served from the cache
 
     def voice_id(self, voice: str = "") -> str:
         resolve = getattr(self.synth, "voice_id", None)
@@ -233,21 +268,52 @@ class CachedSynthesizer:
                          voice: str = "") -> bytes:
         if not text.strip():
             return b""
-        pcm = await self._cached(text, rate, voice)
-        if pcm is not None:
-            return pcm
-        return await self.synth.synthesize(text, rate=rate, language=language, voice=voice)
+        return b"".join([piece async for piece in self.stream(text, rate, language=language,
+                                                             voice=voice)])
 
     async def stream(self, text: str, rate: int, *, language: str = "",
                      voice: str = "") -> AsyncIterator[bytes]:
-        """A cached prompt as one piece; anything else sentence by sentence as `synth` makes
-        it (`synth.stream`), or whole where `synth` cannot stream."""
+        """A cached prompt as one piece. Of anything else, each cached sentence as one piece
+        and the rest sentence by sentence as `synth` makes it (`synth.stream`), or a run of
+        sentences whole where `synth` cannot stream."""
         if not text.strip():
             return
         pcm = await self._cached(text, rate, voice)
         if pcm is not None:
             yield pcm
             return
+        for cached, live in await self._sentences(text, rate, voice):
+            if cached is not None:
+                yield cached
+                continue
+            async with contextlib.aclosing(self._live(live, rate, language, voice)) as pieces:
+                async for piece in pieces:
+                    yield piece
+
+    async def _sentences(self, text: str, rate: int, voice: str
+                         ) -> list[tuple[bytes | None, str]]:
+        """`text` as cached sentences (audio, text) and runs of the others (None, text)."""
+        sentences = split_sentences(text) if self.by_sentence else []
+        if len(sentences) < 2:
+            return [(None, text)]
+        vid = self.voice_id(voice)
+        found = await asyncio.to_thread(
+            lambda: [self.cache.get(s, vid, rate, self.engine) for s in sentences])
+        if not any(pcm is not None for pcm in found):
+            return [(None, text)]
+        runs: list[tuple[bytes | None, str]] = []
+        for sentence, pcm in zip(sentences, found, strict=True):
+            if pcm is not None:
+                self.sentence_hits += 1
+                runs.append((pcm, sentence))
+            elif runs and runs[-1][0] is None:
+                runs[-1] = (None, f"{runs[-1][1]} {sentence}")
+            else:
+                runs.append((None, sentence))
+        return runs
+
+    async def _live(self, text: str, rate: int, language: str,
+                    voice: str) -> AsyncIterator[bytes]:
         stream = getattr(self.synth, "stream", None)
         if stream is None:
             yield await self.synth.synthesize(text, rate=rate, language=language, voice=voice)

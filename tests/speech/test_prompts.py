@@ -20,6 +20,7 @@ from speech.prompts import (
     PromptCache,
     StaticPrompt,
     collect_static_prompts,
+    static_sentences,
     warm,
 )
 from speech.tts import PiperSynthesizer, UnknownVoice
@@ -128,6 +129,27 @@ def test_collect_finds_every_static_prompt_of_acme_and_no_interpolated_one() -> 
     assert {p.language for p in prompts} == {"en-US", "es-US"}
 
 
+def test_collect_keeps_the_sentences_of_dynamic_prompts_that_no_value_touches() -> None:
+    acme = {p.text for p in collect_static_prompts(ir_of(Path("bots/acme/acme.flow")))}
+    bank = {p.text for p in collect_static_prompts(ir_of(Path("bots/bank/bank.flow")))}
+    # "That's {amount}. Is that right?", "Thanks. I'll charge {amount} to ... Shall I go ahead?"
+    assert {"Is that right?", "Thanks.", "Shall I go ahead?"} <= acme
+    assert {"Your PIN stays the same.", "That's all confirmed."} <= bank  # after {name}
+    assert not any(t.startswith(("I'll charge", "Thanks, ", "I heard")) for t in acme | bank)
+
+
+@pytest.mark.parametrize(("parts", "sentences"), [
+    (("That's ", "x", ". Is that right?"), ["Is that right?"]),
+    (("Thanks. I'll charge ", "x", " now. Shall I go ahead?"), ["Thanks.", "Shall I go ahead?"]),
+    (("Thanks, ", "x", "."), []),
+    (("Done! Your payment of ", "x", " went through. Bye."), ["Done!", "Bye."]),
+])
+def test_static_sentences_are_whole_sentences_without_a_value(
+        parts: tuple[str, ...], sentences: list[str]) -> None:
+    template = tuple(p if p != "x" else T.Interp(expr=T.Ref(path=("amount",))) for p in parts)
+    assert static_sentences(template) == sentences
+
+
 def test_collect_follows_sub_flows_which_speak_in_the_main_flows_voice() -> None:
     prompts = collect_static_prompts(ir_of(Path("bots/bank/bank.flow")))
     by_text = {p.text: p for p in prompts}
@@ -198,6 +220,27 @@ def test_a_dynamic_prompt_is_synthesised_live_and_never_kept(cache: PromptCache)
     assert synth.live == [text] and cached.misses == 1
     assert files(cache.root) == before
     assert cache.remembered(cache.key(text, "joe-us", 8000, synth.engine)) is None
+
+
+def test_a_dynamic_prompt_synthesises_only_its_sentences_not_cached(cache: PromptCache) -> None:
+    """"Did I get that right?" is a static prompt of the tiny bot, so it is cached; said after
+    a value, only the value's sentence is synthesised, and the cached audio follows it."""
+    synth = Counting()
+    cached = CachedSynthesizer(cache, synth)
+    live = "Your code is one, two, three, four."
+    text = f"{live} Did I get that right?"
+
+    async def main() -> tuple[bytes, bytes]:
+        said = await cached.synthesize(text, rate=8000, voice="en_US-joe-medium")
+        return said, await synth.piper.synthesize(live, rate=8000)
+
+    said, alone = asyncio.run(main())
+    stored = cache.get("Did I get that right?", "joe-us", 8000, synth.engine)
+    assert stored is not None and said.endswith(stored)
+    assert abs(len(said) - len(stored) - len(alone)) < 0.2 * len(alone)  # piper's noise varies
+    assert synth.live == [live]
+    assert (cached.hits, cached.misses, cached.sentence_hits) == (0, 1, 1)
+    assert cache.remembered(cache.key(live, "joe-us", 8000, synth.engine)) is None
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "json"])

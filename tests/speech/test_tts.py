@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from media_bridge.speech import Synthesizer
@@ -102,3 +103,18 @@ def test_synthesize_rates_gives_one_synthesis_at_every_rate() -> None:
     assert set(audio) == {8000, 16000}
     # the same synthesis: equal durations to the sample's rounding
     assert abs(duration_ms(audio[8000], 8000) - duration_ms(audio[16000], 16000)) <= 1
+
+
+def test_a_sentence_said_alone_sounds_as_it_does_inside_a_prompt() -> None:
+    """Why the prompt cache may keep the static sentences of a dynamic prompt: piper speaks
+    each sentence on its own, and the cache splits where piper does."""
+    from speech.prompts import split_sentences
+
+    tts = PiperTts()
+    for text in ("I heard Thursday, July 4, 1985. Is that right?",
+                 "Thanks. I'll charge $42.50 to that card for account 12345678. Shall I go ahead?"):
+        whole = list(tts.iter_float(text, noise=False))
+        alone = [a for s in split_sentences(text) for a in tts.iter_float(s, noise=False)]
+        assert len(whole) == len(alone) == len(split_sentences(text))
+        for a, b in zip(whole, alone, strict=True):
+            assert a.shape == b.shape and np.allclose(a, b, atol=1e-4)
