@@ -253,8 +253,8 @@ class CachedSynthesizer:
 
     def __init__(self, cache: PromptCache, synth: Synthesizer, *,
                  by_sentence: bool = True) -> None:
-        """`by_sentence=False`: a prompt that misses is synthesised whole (the baseline of
-        bench/prompt_sentences.py)."""
+        """`by_sentence=False`: every sentence of a prompt that misses is synthesised live, as
+        before static sentences were cached (the baseline of bench/prompt_sentences.py)."""
         self.cache, self.synth, self.by_sentence = cache, synth, by_sentence
         self.engine: str = getattr(synth, "engine", type(synth).__name__)
         self.hits = self.misses = 0  # whole prompts
