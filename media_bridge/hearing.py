@@ -11,7 +11,7 @@ test, a different sentence does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MIN_RECALL = 0.7
@@ -62,15 +62,17 @@ def find(expected: list[str], heard: list[str], start: int = 0, *,
     need = max(1, int(len(expected) * MIN_RECALL + 0.999))
     span = len(expected) * 3 // 2 + 2
     best: Match | None = None
-    letters = "".join(expected) if sounds is None else sounds(" ".join(expected))
+    # Names come out as other words ("Acme Telecom" -> "that me tell a com"): compare the
+    # letters of a stretch of about the same length too. By sounds, a word may come out as
+    # three ("acme" -> "at me tell"): a longer stretch.
+    if sounds is None:
+        alike, reach = _spelled_alike("".join(expected)), len(expected) + 2
+    else:
+        alike, reach = _sounding_alike(sounds(" ".join(expected)), sounds), 2 * len(expected) + 4
     for i in range(start, len(heard)):
-        # Names come out as other words ("Acme Telecom" -> "that me tell a com"): compare the
-        # letters of a stretch of the same length too.
-        # By sounds, a word may come out as three ("acme" -> "at me tell"): a longer stretch.
-        stretch = heard[i:i + (len(expected) + 2) * (1 if sounds is None else 2)]
+        stretch = heard[i:i + reach]
         if stretch and heard[i][:1] == expected[0][:1]:
-            n = (_letters_match(letters, stretch, letter_ratio) if sounds is None
-                 else _sounds_match(letters, stretch, letter_ratio, sounds))
+            n = _most_alike(stretch, letter_ratio, alike)
             if n:
                 return Match(i, i + n, 1.0)
         if heard[i] not in expected:
@@ -86,20 +88,34 @@ def find(expected: list[str], heard: list[str], start: int = 0, *,
     return best
 
 
-def _letters_match(letters: str, stretch: list[str], least: float) -> int:
-    """How many words of `stretch` spell the expectation's letters best (ratio >= least), or
-    0."""
-    from difflib import SequenceMatcher
-
+def _most_alike(stretch: list[str], least: float,
+                alike: Callable[[list[str]], float]) -> int:
+    """How many words of `stretch` are most `alike` the expectation (ratio >= least), or 0."""
     best, best_n = 0.0, 0
     for n in range(1, len(stretch) + 1):
-        ratio = SequenceMatcher(None, letters, "".join(stretch[:n])).ratio()
+        ratio = alike(stretch[:n])
         if ratio > best:
             best, best_n = ratio, n
     return best_n if best >= least else 0
 
 
-def _lcs(a: list[str], b: list[str]) -> tuple[int, int]:
+def _spelled_alike(letters: str) -> Callable[[list[str]], float]:
+    """Words -> how alike their letters are to `letters` (difflib's ratio)."""
+    from difflib import SequenceMatcher
+
+    return lambda words: SequenceMatcher(None, letters, "".join(words)).ratio()
+
+
+def _sounding_alike(said: str, sounds: Callable[[str], str]) -> Callable[[list[str]], float]:
+    """Words -> how alike they sound to `said`: 2 x the longest common subsequence of the two
+    sound strings over their total length."""
+    def alike(words: list[str]) -> float:
+        heard = sounds(" ".join(words))
+        return 2 * _lcs(said, heard)[0] / max(1, len(said) + len(heard))
+    return alike
+
+
+def _lcs(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     """Length of the longest common subsequence, and the smallest index in `b` at which a
     subsequence that long can end (so a match does not swallow a later repeat)."""
     # Each cell holds (length, -end): max() prefers longer, then earlier-ending.
@@ -115,26 +131,3 @@ def _lcs(a: list[str], b: list[str]) -> tuple[int, int]:
     length, neg_end = prev[-1]
     return length, -neg_end
 
-
-def _sounds_match(said: str, stretch: list[str], least: float,
-                  sounds: Callable[[str], str]) -> int:
-    """How many words of `stretch` sound most like `said` (ratio >= least), or 0. The ratio
-    is 2 x the longest common subsequence of the two sound strings over their total length."""
-    best, best_n = 0.0, 0
-    for n in range(1, len(stretch) + 1):
-        heard = sounds(" ".join(stretch[:n]))
-        ratio = 2 * _common(said, heard) / max(1, len(said) + len(heard))
-        if ratio > best:
-            best, best_n = ratio, n
-    return best_n if best >= least else 0
-
-
-def _common(a: str, b: str) -> int:
-    """The length of the longest common subsequence of two strings."""
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]

@@ -10,9 +10,10 @@ How each task is decoded (`WhisperRecognizer.finish`):
 * open questions: greedy decoding with an initial prompt listing the expected hints ("Balance,
   My balance, Pay my bill."): tiny.en misreads single words on a phone line ("balance" ->
   "Bell in.") much less often when it has been told them.
-* menus: a beam of 3 (`menu_beam`), prompted with the menu's phrases alone. The NLU's hint
-  words in the prompt pulled sentences towards themselves, and greedy decoding wrote "my
-  wifi" as "My wife, I" (bench/asr_turns.py: 194 -> 197 of 198 turns; docs/benchmarks.md).
+* menus: a beam of 3 (`menu_beam`), prompted with the menu's phrases alone. Greedy decoding
+  with the NLU's hint words in the prompt too wrote "wifi" as "Wife, I" and "swallowed" as
+  "while with"; the beam and the shorter prompt together fixed them, neither alone did
+  (bench/asr_turns.py: 194 -> 197 of 198 turns; docs/benchmarks.md).
 * digits: decoding restricted to digit words (every vocabulary token is suppressed but "one" ..
   "nine", "zero", "oh", "double", "triple" with a leading space or a capital, the comma and the
   full stop), so the model writes "two two two one" instead of "2221" and cannot merge repeated
@@ -203,10 +204,9 @@ class WhisperEngine:
         return " ".join(p for p in (prompt_list((*task.phrases, *task.hints)), written) if p)
 
     def transcript_prompt(self, task: Task) -> str:
-        """The prompt of a full transcript. At a menu it lists the menu's phrases alone: the NLU's
-        hint words beside them pulled answers towards themselves ("my wifi" -> "my bill";
-        bench/asr_turns.py, docs/benchmarks.md). Glances keep `prompt_for`, which `weigh`'s
-        scores were measured with."""
+        """The prompt of a full transcript. At a menu it lists the menu's phrases alone, without
+        the NLU's hint words: with a beam, measured better (see the module doc). Glances keep
+        `prompt_for`, which `weigh`'s scores were measured with."""
         if task.kind == "menu":
             return prompt_list(task.phrases)
         return self.prompt_for(task)
