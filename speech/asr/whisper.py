@@ -12,8 +12,8 @@ How each task is decoded (`WhisperRecognizer.finish`):
   "Bell in.") much less often when it has been told them.
 * menus: a beam of 3 (`menu_beam`), prompted with the menu's phrases alone. Greedy decoding
   with the NLU's hint words in the prompt too wrote "wifi" as "Wife, I" and "swallowed" as
-  "while with"; the beam and the shorter prompt together fixed them, neither alone did
-  (bench/asr_turns.py: 194 -> 197 of 198 turns; docs/benchmarks.md).
+  "while with". The beam alone helped a little, the shorter prompt alone hurt, both together
+  most (bench/asr_turns.py: 194 -> 197 of 198 turns; docs/benchmarks.md).
 * digits: decoding restricted to digit words (every vocabulary token is suppressed but "one" ..
   "nine", "zero", "oh", "double", "triple" with a leading space or a capital, the comma and the
   full stop), so the model writes "two two two one" instead of "2221" and cannot merge repeated
