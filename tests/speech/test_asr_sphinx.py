@@ -210,6 +210,26 @@ def test_speech_beyond_the_answer_caps_the_confidence(engine: SphinxEngine,
     assert right.text == "make a payment" and right.confidence > EXTRA_SPEECH_CAP, right
 
 
+def test_a_sentence_cut_at_its_end_is_not_taken_for_a_phrase_held_over_it(
+        engine: SphinxEngine, acme_menu: Task) -> None:
+    # The turn ends early, as the listener ends it, with no silence after the words: the
+    # search put "that's everything thanks bye" into "service" (1.2 s) and took "no service"
+    # at 0.75, so a caller saying goodbye was sent to the outage line.
+    goodbye = "no that's everything thanks bye"
+    for seed in range(3):
+        rec = engine.recognizer(acme_menu, 8000)
+        _, completed_at = feed(rec, caller(goodbye, snr_db=25, seed=seed), 8000,
+                               stop_when_complete=True)
+        hyp = rec.finish()
+        assert completed_at is not None  # the early end this test is about
+        assert hyp.confidence <= EXTRA_SPEECH_CAP, hyp
+    # The answer itself, ended the same way, still counts.
+    rec = engine.recognizer(acme_menu, 8000)
+    feed(rec, caller("no service", snr_db=25, seed=0), 8000, stop_when_complete=True)
+    right = rec.finish()
+    assert right.text == "no service" and right.confidence > EXTRA_SPEECH_CAP, right
+
+
 def test_serving_loads_each_input_steps_engine_before_the_first_call() -> None:
     from pathlib import Path
 
