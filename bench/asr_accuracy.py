@@ -44,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import pct  # noqa: E402
 from dsl.compile import compile_file, ir_json  # noqa: E402
 from runtime.actions import Listen  # noqa: E402
 from runtime.inputs import MIN_SPEECH_CONFIDENCE  # noqa: E402
@@ -209,13 +210,6 @@ def hear(engine: AsrEngine, task: Task, audio: bytes, rate: int) -> tuple[Any, f
     start = time.perf_counter()
     hyp = rec.finish()
     return hyp, last + time.perf_counter() - start
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from agents.store import Store
 from agents.switch import MemorySwitch
 from agents.users import hash_password
 from agents.web import make_app
+from bench.stats import pct
 from runtime import actions as A
 from runtime.bot import Bot, load_bot
 from runtime.convtest import parse_tests
@@ -194,11 +194,6 @@ async def floor(n: int, handoffs: int, handoff: A.Handoff, intent: str,
     return {"one at a time": single, f"bursts of {n}": burst}
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, nargs="+", default=[1, 10, 100])
@@ -217,7 +212,7 @@ async def main() -> None:
                                   Path(tmp))
             for shape, values in results.items():
                 ms = [v * 1000 for v in values]
-                print(f"| {n} | {shape} | {len(ms)} | {statistics.median(ms):.2f} | "
+                print(f"| {n} | {shape} | {len(ms)} | {pct(ms, 0.5):.2f} | "
                       f"{pct(ms, 0.95):.2f} | {pct(ms, 0.99):.2f} | {max(ms):.2f} |",
                       flush=True)
 

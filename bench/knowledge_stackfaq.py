@@ -35,6 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import pct  # noqa: E402
 from knowledge import confidence as C  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.evaluate import Outcome, Query, evaluate, load_queries, mrr_at, recall_at  # noqa: E402
@@ -57,11 +58,6 @@ def write_collection(folder: Path, faqs: list[dict]) -> None:
     (folder / "stackfaq.yml").write_text(yaml.safe_dump({"faq": entries}, sort_keys=False))
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def timed(fn: Callable[[str, str], tuple[list[str], float]]) -> tuple[
         Callable[[str, str], tuple[list[str], float]], list[float]]:
     latencies: list[float] = []
@@ -77,8 +73,8 @@ def timed(fn: Callable[[str, str], tuple[list[str], float]]) -> tuple[
 
 def row(name: str, outcomes: list[Outcome], latencies: list[float]) -> str:
     return (f"| {name} | {recall_at(outcomes, 1):.1%} | {recall_at(outcomes, 5):.1%} | "
-            f"{mrr_at(outcomes, 10):.3f} | {percentile(latencies, 50):.1f} ms | "
-            f"{percentile(latencies, 95):.1f} ms |")
+            f"{mrr_at(outcomes, 10):.3f} | {pct(latencies, 0.5):.1f} ms | "
+            f"{pct(latencies, 0.95):.1f} ms |")
 
 
 def baseline(faqs: list[dict]) -> Callable[[str, str], tuple[list[str], float]]:
@@ -299,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         limited += bool(limited_.unmatched)
         proven += bool(got) and (not limited_.unmatched or limited_.hits[0].score >= limited_.bound)
     for label, values in latencies.items():
-        print(f"{label}: p50 {percentile(values, 50):.1f} ms, p95 "
-              f"{percentile(values, 95):.1f} ms, max {max(values):.1f} ms "
+        print(f"{label}: p50 {pct(values, 0.5):.1f} ms, p95 "
+              f"{pct(values, 0.95):.1f} ms, max {max(values):.1f} ms "
               f"({len(values)} queries)")
     n = len(raw)
     print(f"posting budget {POSTING_BUDGET}: applied to {limited / n:.1%} of the questions; "

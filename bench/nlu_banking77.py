@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct
 from nlu import datasets
 from nlu.engine import BuiltinEngine
 from nlu.evaluate import Scores
@@ -89,11 +90,6 @@ def asr_form(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
 def score(truth: list[str], predicted: list[str]) -> tuple[float, float]:
     s = Scores(pairs=[(t, p, p) for t, p in zip(truth, predicted, strict=True)])
     return s.accuracy(), s.macro_f1()
@@ -120,8 +116,8 @@ def builtin(train_rows: list[tuple[str, str]], test: list[tuple[str, str]]) -> d
     asr_acc, asr_f1 = score(truth, [r[0].intent if r else "" for r in asr])
     return {"engine": "built-in", "examples": engine.report.examples, "train_s": train_s,
             "accuracy": acc, "macro_f1": f1, "asr_accuracy": asr_acc, "asr_macro_f1": asr_f1,
-            "p50_ms": percentile(latency, 0.5) * 1e3, "p95_ms": percentile(latency, 0.95) * 1e3,
-            "cpu_p95_ms": percentile(cpu, 0.95) * 1e3, "threshold": engine.report.threshold}
+            "p50_ms": pct(latency, 0.5) * 1e3, "p95_ms": pct(latency, 0.95) * 1e3,
+            "cpu_p95_ms": pct(cpu, 0.95) * 1e3, "threshold": engine.report.threshold}
 
 
 def diet(train_rows: list[tuple[str, str]], test: list[tuple[str, str]], epochs: int,
@@ -143,8 +139,8 @@ def diet(train_rows: list[tuple[str, str]], test: list[tuple[str, str]], epochs:
     latency = [s for _, s in out]
     acc, f1 = score([i for _, i in test], predicted)
     return {"engine": f"Rasa 3.6.21 DIET ({epochs} epochs)", "train_s": train_s,
-            "accuracy": acc, "macro_f1": f1, "p50_ms": percentile(latency, 0.5) * 1e3,
-            "p95_ms": percentile(latency, 0.95) * 1e3, "model": str(model)}
+            "accuracy": acc, "macro_f1": f1, "p50_ms": pct(latency, 0.5) * 1e3,
+            "p95_ms": pct(latency, 0.95) * 1e3, "model": str(model)}
 
 
 def _train_diet(rasa: Path, train_rows: list[tuple[str, str]],

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
+from bench.stats import pct  # noqa: E402
 from runtime import actions as A  # noqa: E402
 from runtime.bot import Bot, load_bot  # noqa: E402
 from runtime.convtest import load_tests  # noqa: E402
@@ -67,11 +67,6 @@ async def speak(synth: CachedSynthesizer, play: A.Play) -> tuple[float, float, i
             first = time.perf_counter() - start
         size += len(piece)
     return first, time.perf_counter() - start, size
-
-
-def p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
-        else values[0]
 
 
 async def main() -> None:
@@ -113,9 +108,9 @@ async def main() -> None:
     print("|---|---|---|---|")
     for name in variants:
         total = sum(lasts[name]) / args.rounds
-        print(f"| {name} | {total:.1f} s | {1000 * p(lasts[name], 50):.0f} / "
-              f"{1000 * p(lasts[name], 95):.0f} ms | {1000 * p(firsts[name], 50):.0f} / "
-              f"{1000 * p(firsts[name], 95):.0f} ms |")
+        print(f"| {name} | {total:.1f} s | {1000 * pct(lasts[name], 0.5):.0f} / "
+              f"{1000 * pct(lasts[name], 0.95):.0f} ms | {1000 * pct(firsts[name], 0.5):.0f} / "
+              f"{1000 * pct(firsts[name], 0.95):.0f} ms |")
     live, cached = (sum(lasts[v]) for v in (LIVE, CACHED))
     print(f"\ncached / live, piper time: {cached / live:.2f}; audio length ratio "
           f"{sizes[CACHED] / sizes[LIVE]:.2f} (piper's noise varies lengths a little)")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from agents.config import RouterConfig
 from agents.queues import STRATEGIES, QueueSpec
 from agents.router import Router
 from agents.store import Store
+from bench.stats import pct
 from runtime.actions import Handoff
 
 T0 = 1_795_006_800.0
@@ -127,12 +127,12 @@ def bench_busy(agents: int, waiting: int, cycles: int, record: bool,
             floor.cycle()
         if store is not None:
             store.close()
-    lat = sorted(floor.latencies)
+    lat = floor.latencies
     return {"decisions": floor.offers, "cpu": floor.cpu, "per_s": floor.offers / floor.cpu,
             "real_time_x": cycles * CYCLE_S / floor.cpu,
             "commands_per_s": floor.commands / floor.cpu,
             "waiting": queued_count(floor.router),
-            "p50_ms": 1000 * statistics.median(lat), "p99_ms": 1000 * lat[int(len(lat) * 0.99)]}
+            "p50_ms": 1000 * pct(lat, 0.5), "p99_ms": 1000 * pct(lat, 0.99)}
 
 
 def bench_arrivals(agents: int, strategy: str, calls: int) -> dict[str, float]:
@@ -157,9 +157,8 @@ def bench_arrivals(agents: int, strategy: str, calls: int) -> dict[str, float]:
         router.handle(E.HungUp(at=t, call_id=offer.call_id))  # wrap-up of 0 s: back at once
         cpu += spent + time.process_time() - start
         latencies.append(spent)
-    lat = sorted(latencies)
-    return {"per_s": calls / cpu, "p50_us": 1e6 * statistics.median(lat),
-            "p99_us": 1e6 * lat[int(len(lat) * 0.99)]}
+    return {"per_s": calls / cpu, "p50_us": 1e6 * pct(latencies, 0.5),
+            "p99_us": 1e6 * pct(latencies, 0.99)}
 
 
 def main() -> None:

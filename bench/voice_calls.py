@@ -43,6 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import pct  # noqa: E402
 from media_bridge.ear import Ear  # noqa: E402
 from media_bridge.server import metadata_for  # noqa: E402
 from media_bridge.standin import StandInCall, StandInSwitch  # noqa: E402
@@ -270,13 +271,6 @@ def caller_lines() -> dict[str, list[bytes]]:
     voice = CallerVoice()
     return {phrase: [voice.line_sync(phrase, RATE, variant) for variant in range(VARIANTS)]
             for phrase in CHOICES}
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def scenario(switch: StandInSwitch, bot: Bot, token: str, calls: int, turns: int,
