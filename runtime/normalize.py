@@ -472,6 +472,9 @@ def _phone(text: str, min_digits: int | None, max_digits: int | None) -> Parsed:
 
 _MAJOR = frozenset({"dollar", "dollars", "buck", "bucks", "usd", "euro", "euros", "pound",
                     "pounds", "quid"})
+# A float holds every cent below 2**53 cents; a larger "amount" (a long digit string read as
+# one number) is no sum a caller says, and rounding it to the cent overflowed Decimal.
+_MAX_AMOUNT = 2**53 / 100
 _MINOR = frozenset({"cent", "cents", "penny", "pennies", "pence", "p"})
 
 
@@ -540,7 +543,7 @@ def _currency(text: str) -> Parsed:
         merged = elems[0]._replace(value=elems[0].value + elems[1].value, end=elems[1].end)
         elems = [merged, *elems[2:]]
     amount = _amount(elems)
-    if amount is None or amount < 0:
+    if amount is None or not 0 <= amount < _MAX_AMOUNT:
         return NO_MATCH
     cents = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return Parsed(float(cents), True, _span(text, toks, elems[0].start, elems[-1].end))

@@ -214,6 +214,7 @@ def test_number_text() -> None:
     ("twenty five five", None),  # "five" is no way to say cents
     ("twenty five dollars and a hundred cents", None),
     ("minus five dollars", None),
+    ("99999999999999996174794753", None),  # no sum a caller says; rounding it overflowed
     ("twenty dollars or thirty dollars", None),
     ("dollars", None),
     ("no idea", None),
