@@ -32,6 +32,7 @@ from runtime.harness import (
     _timestamp,
     call_givens,
     handoff_problem,
+    log_mentions,
 )
 from speech.tts import english_sounds
 
@@ -182,7 +183,7 @@ class AudioCaller:
                 return "the bot did not hang up"
         elif line.kind == "log_excludes":
             session = self.service.session_of(call.uuid)
-            if session is not None and line.value in json.dumps(session.log, default=str):
+            if session is not None and log_mentions(session.log, line.value):
                 return f"the call log contains {line.value!r}"
         return None
 
