@@ -313,11 +313,13 @@ class Session:
 
     def _log_event(self, event: E.Event) -> None:
         data = asdict(event)
-        inp = self.state.input
-        if inp is not None and self._input_sensitive() and data["type"] in ("key_pressed",
-                                                                              "speech"):
+        # A key or words with no step listening (typed ahead during a web service call, a
+        # late recognition) may be for the next step, a PIN's: the step's own log entry
+        # records what it took, redacted or not.
+        if data["type"] in ("key_pressed", "speech") and (
+                self.state.input is None or self._input_sensitive()):
             for key in ("key", "text", "alternatives"):
-                if key in data:
+                if data.get(key):
                     data[key] = REDACTED
         if data["type"] == "call_started":
             data["env"] = {k: REDACTED for k in data["env"]}  # tokens live in env

@@ -826,3 +826,44 @@ def test_speech_that_has_started_is_not_cut_off_by_the_silence_timer() -> None:
     assert [a.ms for a in restarted] == [5000 + 30_000]
     call.send(E.Speech(text="balance"))
     assert call.said()[-1] == "Your balance is ten dollars."
+
+
+TYPED_AHEAD = '''
+flow t
+
+on failure hangup
+
+start
+  ask account as digits(4)
+    prompt "Your account?"
+  run found = find_account(account) timeout 3s
+  ask pin as digits(4) sensitive
+    prompt "Your PIN?"
+  say "Thanks."
+  hangup
+'''
+
+HOOKS = "def find_account(account):\n    return {'ok': True}\n"
+
+
+def test_keys_typed_ahead_of_a_sensitive_step_never_reach_the_log() -> None:
+    # A caller who knows the line keys the PIN while the bot looks the account up: no step
+    # is listening, so the keys wait for the next one, the PIN's.
+    call = Call(TYPED_AHEAD, files={"hooks.py": HOOKS})
+    call.finish_prompts()
+    for key in "1234":
+        call.send(E.KeyPressed(key=key))
+    [hook] = [a for a in call.actions if isinstance(a, A.RunHook)]
+    for key in "9876":
+        call.send(E.KeyPressed(key=key))
+    call.send(E.Speech(text="nine eight seven six", confidence=0.9))
+    call.send(E.HookResult(request_id=hook.request_id, ok=True, value={"ok": True}))
+    assert call.session.state.variables["pin"] == "9876"
+    log = call.session.log
+    keys = [e["key"] for e in log if e["kind"] == "input" and "key" in e]
+    keys += [e["event"]["key"] for e in log if e["kind"] == "event"
+             and e["event"]["type"] == "key_pressed"]
+    assert not set(keys) & set("9876"), keys
+    assert "nine eight" not in json.dumps(log)
+    # The account's keys, pressed at a step that is not sensitive, stay in the log.
+    assert [k for k in keys if k in "1234"] == list("12341234")
