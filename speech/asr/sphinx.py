@@ -527,7 +527,10 @@ class SphinxRecognizer:
         if whole:
             score = hyp.score
             beyond = _beyond_the_answer(decoder, audio)
-            extra_ms, stretched = beyond.extra_ms, beyond.stretched
+            extra_ms = beyond.extra_ms
+            # The bound was measured on menu and yes/no answers, not on digit strings (which
+            # choose.py sends to Whisper): a digit said slowly is not held to it.
+            stretched = beyond.stretched if self.grammar.kind != "digits" else ""
         elif readings:
             # The best path stopped inside a phrase ("no thank" of "no thank you"): the best
             # whole answer that begins like it comes from the lattice. A whole answer that
