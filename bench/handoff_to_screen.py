@@ -65,14 +65,9 @@ test "complaint"
 
 async def acme_handoff(bot: Bot) -> tuple[A.Handoff, str, float | None]:
     (test,) = parse_tests(SCRIPT, "bench")
-    async with aiohttp.ClientSession() as http:
-        mocks = MockServer(bot.folder / "tests" / "mocks")
-        await mocks.start()
-        try:
-            run = Run(bot, test, http, mocks)
-            problem = await run.play()
-        finally:
-            await mocks.stop()
+    async with aiohttp.ClientSession() as http, MockServer.for_test(bot, test) as mocks:
+        run = Run(bot, test, http, mocks)
+        problem = await run.play()
     if problem:
         raise SystemExit(problem)
     handoff = next(a for a in run.channel.actions if isinstance(a, A.Handoff))

@@ -47,13 +47,9 @@ async def dynamic_prompts(bot: Bot) -> list[A.Play]:
     plays: list[A.Play] = []
     async with aiohttp.ClientSession() as http:
         for test in load_tests(bot.folder):
-            mocks = MockServer(bot.folder / "tests" / "mocks", set(test.mocks_down))
-            await mocks.start()
-            try:
+            async with MockServer.for_test(bot, test) as mocks:
                 run = Run(bot, test, http, mocks)
                 await run.play()
-            finally:
-                await mocks.stop()
             plays += [a for a in run.channel.actions
                       if isinstance(a, A.Play) and a.text.strip() and not a.cacheable]
     return plays

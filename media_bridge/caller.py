@@ -83,14 +83,11 @@ class AudioCaller:
 
     async def run(self) -> CallResult:
         started = time.monotonic()
-        mocks = MockServer(self.service.bot.folder / "tests" / "mocks",
-                           set(self.test.mocks_down))
-        await mocks.start()
-        try:
-            problem, line = await self._play(mocks)
-        finally:
-            await self._hang_up_and_wait()
-            await mocks.stop()
+        async with MockServer.for_test(self.service.bot, self.test) as mocks:
+            try:
+                problem, line = await self._play(mocks)
+            finally:
+                await self._hang_up_and_wait()
         self._settle_latencies()
         self._show_heard()
         self._show_recognised()

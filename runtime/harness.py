@@ -70,6 +70,18 @@ class MockServer:
     runner: web.AppRunner | None = None
     base: str = ""
 
+    @classmethod
+    def for_test(cls, bot: Bot, test: ConversationTest) -> MockServer:
+        """The bot's fixture services, with those the test marks down answering 503."""
+        return cls(bot.folder / "tests" / "mocks", set(test.mocks_down))
+
+    async def __aenter__(self) -> MockServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{mock}/{path:.*}", self._handle)
@@ -277,12 +289,8 @@ async def run_tests(bot: Bot, tests: list[ConversationTest]) -> list[TestResult]
     results = []
     async with aiohttp.ClientSession() as http:
         for test in tests:
-            mocks = MockServer(bot.folder / "tests" / "mocks", set(test.mocks_down))
-            await mocks.start()
-            try:
+            async with MockServer.for_test(bot, test) as mocks:
                 report = await Run(bot, test, http, mocks).play()
-            finally:
-                await mocks.stop()
             results.append(TestResult(test, report is None, report or ""))
     return results
 

@@ -80,24 +80,15 @@ async def capture(bot: Bot, tests: list[ConversationTest]) -> list[Turn]:
     turns: list[Turn] = []
     async with aiohttp.ClientSession() as http:
         for test in tests:
-            mocks = MockServer(bot.folder / "tests" / "mocks", set(test.mocks_down))
-            await mocks.start()
-            try:
+            async with MockServer.for_test(bot, test) as mocks:
                 await _Capture(bot, test, http, mocks, turns=turns).play()
-            finally:
-                await mocks.stop()
     return turns
 
 
 async def still_passes(bot: Bot, turn: Turn, heard: Hypothesis) -> str | None:
     """None when the test passes with `turn` heard as `heard`, else the failure."""
-    async with aiohttp.ClientSession() as http:
-        mocks = MockServer(bot.folder / "tests" / "mocks", set(turn.case.mocks_down))
-        await mocks.start()
-        try:
-            return await _Heard(bot, turn.case, http, mocks, line=turn.line, heard=heard).play()
-        finally:
-            await mocks.stop()
+    async with aiohttp.ClientSession() as http, MockServer.for_test(bot, turn.case) as mocks:
+        return await _Heard(bot, turn.case, http, mocks, line=turn.line, heard=heard).play()
 
 
 def hear(turn: Turn, pcm: bytes, rate: int, policy: AsrPolicy,
