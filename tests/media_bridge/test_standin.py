@@ -308,8 +308,9 @@ def test_a_bridge_not_answered_without_continue_on_fail_hangs_the_caller_up() ->
         async with Dialplan() as d:
             d.switch.no_answer.add("user/kim")
             call = await d.transfer("hangup_after_bridge=true", "bridge:user/kim,park")
-            await until(lambda: call.hung_up, what="the hang-up")
-            assert call.hangup_cause == "NO_ANSWER"
+            # The switch hangs up before its event reaches the client: wait for the event.
+            await until(lambda: "CHANNEL_HANGUP_COMPLETE" in d.names(), what="the hang-up")
+            assert call.hung_up and call.hangup_cause == "NO_ANSWER"
             assert d.names() == ["CHANNEL_HANGUP_COMPLETE"]
             assert d.seen[0].get("Hangup-Cause") == "NO_ANSWER"
             assert call.parked == 0 and call.inline == [("bridge", "user/kim")]
