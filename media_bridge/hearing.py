@@ -1,8 +1,10 @@
 """What a test caller heard: the bot's audio as transcribed words, and matching a conversation
 test's `bot says "..."` against them.
 
-Recognisers write "12345678", "1 2 3", "one two three" or "Acme's" for the same speech, so both
-sides are normalised to lowercase words with every number spelled as single digits, and an
+Recognisers write "12345678", "1 2 3", "one two three" or "Acme's" for the same speech, and
+"the 4th of July, 1985", "4 July 1985" or "the fourth of July nineteen eighty five" for the
+same date, so both sides are normalised to lowercase words with every number, ordinals too,
+spelled as single digits, and an
 expectation matches when most of its words appear, in order, in a short stretch of what was
 heard after the last match (`MIN_RECALL`): a word the recogniser misheard does not fail a
 test, a different sentence does.
@@ -13,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from runtime.normalize import numbers_as_digits
 
 MIN_RECALL = 0.7
 LETTER_RATIO = 0.8
@@ -25,15 +29,17 @@ LETTER_RATIO = 0.8
 FOREIGN_SOUND_RATIO = 0.66
 NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
                 "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
+_ORDINAL_SUFFIX = re.compile(r"(\d)(?:st|nd|rd|th)\b")
 
 
 def words(text: str, *, stem: bool = True) -> list[str]:
-    """Lowercase words, digits one by one, number words as digits, apostrophes kept, and a
-    plural's "s" dropped ("digits" and "digit" are heard alike on a phone line) unless not
-    `stem` (words compared by their sounds)."""
-    text = text.lower().replace("’", "'")
-    found = [NUMBER_WORDS.get(w, w) for w in _WORD.findall(text)]
+    """Lowercase words, numbers (words or digits, cardinal or ordinal) as single digits,
+    apostrophes kept, and a plural's "s" dropped ("digits" and "digit" are heard alike on a
+    phone line) unless not `stem` (words compared by their sounds)."""
+    text = _ORDINAL_SUFFIX.sub(r"\1", text.lower().replace("’", "'"))
+    found = [d for w in numbers_as_digits(_WORD.findall(text))
+             for d in (w if w.isdigit() else [NUMBER_WORDS.get(w, w)])]
     return [_stem(w) for w in found] if stem else found
 
 

@@ -389,6 +389,27 @@ def _digit_group(words: Sequence[str], i: int) -> tuple[str, int] | None:
     return str(value), j
 
 
+def numbers_as_digits(words: Sequence[str]) -> list[str]:
+    """Lowercase words with each spoken number, cardinal or ordinal, as one digit string, so
+    that transcripts writing numbers differently compare alike: "nineteen eighty five" ->
+    ["19", "85"], "the fourth of" -> ["the", "4", "of"], "twenty first" -> ["21"]. Other words,
+    and single digits like "oh", are left as they are."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        group = _digit_group(words, i)
+        if group is not None:
+            digits, j = group
+            if words[j - 1] in _TENS and j < len(words) and words[j] in _ORD_UNITS:
+                digits, j = str(int(digits) + _ORD_UNITS[words[j]]), j + 1
+            out.append(digits)
+            i = j
+        else:
+            out.append(str(_ORDINALS[words[i]]) if words[i] in _ORDINALS else words[i])
+            i += 1
+    return out
+
+
 def _digit_pieces(words: Sequence[str]) -> list[_Match]:
     """Digit strings heard, in order, after the last correction (see module doc)."""
     pieces: list[_Match] = []

@@ -13,6 +13,24 @@ def test_words_spell_numbers_as_single_digits() -> None:
     assert words("It’s OK") == ["it's", "ok"]
 
 
+@pytest.mark.parametrize("heard", [
+    "Please say your date of birth like 4 July 1985.",  # what the ear wrote in a CI run
+    "Please say your date of birth, like the 4th of July, 1985.",
+    "Please say your date of birth like July 4th, 1985."])
+def test_a_date_matches_however_the_ear_writes_its_numbers(heard: str) -> None:
+    expected = words(
+        "Please say your date of birth, like the fourth of July, nineteen eighty five.")
+    assert expected[-7:] == ["4", "of", "july", "1", "9", "8", "5"]
+    match = find(expected, words(heard))
+    assert match is not None and match.recall >= 0.85
+
+
+def test_ordinals_are_digits_too() -> None:
+    assert words("the twenty first of May") == words("the 21st of May") == [
+        "the", "2", "1", "of", "may"]
+    assert find(words("on the fourth of May"), words("on the 5th of June")) is None
+
+
 def test_an_expectation_matches_despite_a_misheard_word() -> None:
     heard = words("Thanks for calling Acme. For your balance, press one. For billing press two.")
     match = find(words("For your balance, press 1"), heard)

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.normalize import Parsed, normalize, say_as, spoken_digits, spoken_number
+from runtime.normalize import (
+    Parsed,
+    normalize,
+    numbers_as_digits,
+    say_as,
+    spoken_digits,
+    spoken_number,
+)
 
 TODAY = datetime.date(2026, 11, 18)  # a Wednesday
 assert TODAY.weekday() == 2
@@ -68,6 +75,18 @@ def value(slot_type: str, text: str, **kw: Any) -> Any:
 ])
 def test_spoken_digits(text: str, expected: str | None) -> None:
     assert spoken_digits(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the fourth of july nineteen eighty five", "the 4 of july 19 85"),
+    ("twenty first of may two thousand and five", "21 of may 2005"),
+    ("a hundred and one dalmatians", "101 dalmatians"),
+    ("a dog and one cat", "a dog and 1 cat"),
+    ("oh four", "oh 4"),
+    ("thirtieth", "30"),
+])
+def test_numbers_as_digits(text: str, expected: str) -> None:
+    assert " ".join(numbers_as_digits(text.split())) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
