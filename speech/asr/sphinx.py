@@ -526,11 +526,11 @@ class SphinxRecognizer:
         extra_ms, guess, stretched = 0, False, ""
         if whole:
             score = hyp.score
-            beyond = _beyond_the_answer(decoder, audio)
-            extra_ms = beyond.extra_ms
-            # The bound was measured on menu and yes/no answers, not on digit strings (which
-            # choose.py sends to Whisper): a digit said slowly is not held to it.
-            stretched = beyond.stretched if self.grammar.kind != "digits" else ""
+            # The stretch bound was measured on menu and yes/no answers, not on digit strings
+            # (which choose.py sends to Whisper): a digit said slowly is not held to it.
+            beyond = _beyond_the_answer(decoder, audio,
+                                        stretch=self.grammar.kind != "digits")
+            extra_ms, stretched = beyond.extra_ms, beyond.stretched
         elif readings:
             # The best path stopped inside a phrase ("no thank" of "no thank you"): the best
             # whole answer that begins like it comes from the lattice. A whole answer that
@@ -587,13 +587,13 @@ class _Beyond:
     stretched: str = ""  # a word of the answer whose speech lasts far longer than the word
 
 
-def _beyond_the_answer(decoder: Any, audio: bytes) -> _Beyond:
+def _beyond_the_answer(decoder: Any, audio: bytes, *, stretch: bool = True) -> _Beyond:
     """Speech is a frame SPEECH_DB above the utterance's quietest tenth.
 
     * Speech in silence or fillers: a grammar has nowhere else to put "report an" of "report
       an outage" or "nah that's everything". On synthesised phone callers no right answer had
       EXTRA_SPEECH_MS of it, 60 % of sentences outside the grammar had more (10-30 dB SNR).
-    * A stretched word: from its first to its last frame of speech, longer than
+    * A stretched word (if `stretch`): from its first to its last frame of speech, longer than
       STRETCH_MS_PER_PHONE per phone plus STRETCH_SLACK_MS. A turn that ended early (the
       partial was a whole answer for a while) leaves the search little silence after the
       words, so the rest of a sentence goes into the last word: "no that's everything thanks
@@ -616,9 +616,11 @@ def _beyond_the_answer(decoder: Any, audio: bytes) -> _Beyond:
                 continue
             start, end = max(0, seg.start_frame), max(0, seg.end_frame + 1)
             in_words[start:end] = True
+            if not stretch or stretched:
+                continue
             spoken = np.flatnonzero(speech[start:end])
             phones = decoder.lookup_word(seg.word) or ""
-            if not stretched and spoken.size and phones and (
+            if spoken.size and phones and (
                     (spoken[-1] - spoken[0] + 1) * 10
                     > len(phones.split()) * STRETCH_MS_PER_PHONE + STRETCH_SLACK_MS):
                 stretched = seg.word
