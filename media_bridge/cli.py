@@ -307,6 +307,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
+    from dsl.diagnostics import did_you_mean
     from media_bridge.caller import format_result, run_calls
     from media_bridge.settings import BridgeSettings
     from media_bridge.voice import SpeechStack, VoiceService
@@ -330,10 +331,14 @@ def cmd_call(args: argparse.Namespace) -> int:
         print(f"voxflow: {exc}", file=sys.stderr)
         return 1
     if args.test:
-        tests = [t for t in tests if t.name in args.test]
-        if not tests:
-            print(f"voxflow: no test named {' or '.join(map(repr, args.test))}", file=sys.stderr)
+        missing = [name for name in args.test if name not in {t.name for t in tests}]
+        if missing:
+            for name in missing:
+                print(f"voxflow: no test named {name!r} in {args.bot}\n"
+                      f"  hint: {did_you_mean(name, [t.name for t in tests], 'test')}",
+                      file=sys.stderr)
             return 2
+        tests = [t for t in tests if t.name in args.test]
     print(f"loading speech models and {len(tests)} test(s)...", file=sys.stderr)
     warm(bot.ir, rates=(args.rate,))
     speech = SpeechStack.load()

@@ -141,3 +141,15 @@ def test_serve_says_why_the_event_socket_turned_it_away(
     assert code == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"voxflow serve: {message.format(port=port)}")
+
+
+def test_call_names_the_test_it_cannot_find_and_the_closest_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in `--test` is refused before any model loads, even beside a right name."""
+    argv = ["call", "bots/acme", "--test", "goodbye in the callers own words ends the call",
+            "--test", "Friday at 8pm sharp is closed"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "voxflow: no test named 'goodbye in the callers own words ends the call' in bots/acme\n"
+        "  hint: a test with a similar name exists: "
+        "`goodbye in the caller's own words ends the call`\n")
