@@ -20,7 +20,7 @@ import numpy as np
 from media_bridge.hearing import LETTER_RATIO, Match, find, words
 
 BUSY_LIMIT = 4  # a busy line extends a timeout, but never beyond this many timeouts
-SECOND_LISTEN = 3  # utterances after the cursor listened to again before a line fails
+SECOND_LISTEN = 3  # the first and the last utterances after the cursor listened to again
 GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
 
 
@@ -164,11 +164,13 @@ class Ear:
 
     async def _listen_again(self, want: list[str], letter_ratio: float,
                             sounds: Callable[[str], str] | None = None) -> Match | None:
-        """The line was not heard: listen again to the last utterances after the cursor with
-        the recogniser's other readings. Whisper tiny.en's best reading of a short prompt is
-        now and then a near-miss while its beam holds the words ("Goodbye." heard as "Bye
-        bye." 2 times in 150 syntheses, "Goodbye." second both times); a line the bot did not
-        say is in no reading. Only the utterance that then matches takes the other reading."""
+        """The line was not heard: listen again to the first and the last utterances after
+        the cursor with the recogniser's other readings. Whisper tiny.en's best reading of a
+        short prompt is now and then a near-miss while its beam holds the words ("Goodbye."
+        heard as "Bye bye." 2 times in 150 syntheses, "Goodbye." second both times); a line
+        the bot did not say is in no reading. The first ones: the bot goes on talking while
+        the caller waits for the line ("Thanks, Maria." heard as "Thanks, Berega.", then a
+        dozen prompts). Only the utterance that then matches takes the other reading."""
         readings: Callable[[bytes, int], list[str]] | None = getattr(
             self.transcriber, "readings", None)
         if readings is None:
@@ -186,7 +188,8 @@ class Ear:
             if at >= self.cursor and count:
                 spans.append((utt, at, count))
             at += count
-        for utt, start, count in spans[-SECOND_LISTEN:]:
+        tried = spans[:SECOND_LISTEN] + spans[SECOND_LISTEN:][-SECOND_LISTEN:]
+        for utt, start, count in tried:
             for reading in await asyncio.to_thread(readings, bytes(utt.pcm), utt.rate):
                 trial = heard[:start] + words(reading, stem=stem) + heard[start + count:]
                 match = await self._find(want, trial, letter_ratio, sounds)

@@ -58,6 +58,39 @@ def test_a_line_misheard_at_first_is_heard_on_a_second_listen() -> None:
     assert ear.lines() == ["Goodbye. (on a second listen)"]
 
 
+def test_a_line_misheard_before_the_bot_went_on_is_heard_on_a_second_listen() -> None:
+    # The bot's live "Thanks, Maria." as piper said it once, heard "Thanks, Berega." (as in a
+    # CI run's second play); the beam holds "Thanks, Morita." and "Thanks, Maria.". The bot
+    # went on talking while the caller waited for the line: it is among the first utterances
+    # after the cursor, not the last.
+    import asyncio
+    import wave
+    from pathlib import Path
+
+    from media_bridge.ear import SECOND_LISTEN, Ear
+
+    data = Path(__file__).parent / "data"
+    with wave.open(str(data / "thanks_maria_heard_as_berega.wav")) as w:
+        thanks = w.readframes(w.getnframes())
+    with wave.open(str(data / "goodbye_heard_as_bye_bye.wav")) as w:
+        goodbye = w.readframes(w.getnframes())
+    transcriber = WhisperTranscriber()
+    assert transcriber.transcribe(thanks, RATE) == "Thanks, Berega."
+
+    async def hear() -> tuple[Ear, object]:
+        ear = Ear(transcriber)
+        for pcm in (thanks, *[goodbye] * (SECOND_LISTEN + 2)):
+            ear.on_audio(pcm, RATE, "file")
+        return ear, await ear.expect("Thanks, Maria.", 0.1)
+
+    ear, heard = asyncio.run(hear())
+    assert heard is not None
+    # the beam's first reading that matches: "Thanks, Morita." (letters 0.84 alike) before
+    # "Thanks, Maria."; the goodbyes after it keep their best reading
+    assert ear.lines()[0] == "Thanks, Morita. (on a second listen)"
+    assert ear.lines()[1:] == ["Bye bye."] * (SECOND_LISTEN + 2)
+
+
 def test_the_test_caller_says_a_line_the_same_way_every_time() -> None:
     # piper samples its voice's noise anew at every synthesis; the test caller has it off, so
     # a recognition that passes in one run passes in every run (two voices: no shared cache).
