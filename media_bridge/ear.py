@@ -22,6 +22,9 @@ from media_bridge.hearing import LETTER_RATIO, Match, find, words
 BUSY_LIMIT = 4  # a busy line extends a timeout, but never beyond this many timeouts
 SECOND_LISTEN = 3  # the first and the last utterances after the cursor listened to again
 GAP_S = 0.35  # injected chunks come at least every ~100 ms while a prompt plays
+# The bot quiet this long (waiting for the caller) and the line not heard: listen again now,
+# not after the timeout, by when the bot has reprompted and given up on the caller.
+LISTEN_AGAIN_QUIET_S = 1.5
 
 
 class Transcriber(Protocol):
@@ -44,6 +47,7 @@ class Utterance:
     text: str | None = None  # None until transcribed
     tone: bool = False  # a beep (the record tone), not speech
     second: bool = False  # `text` is a reading from the second listen, not the best one
+    readings: list[str] | None = None  # the beam's readings, once listened to again
 
     @property
     def seconds(self) -> float:
@@ -139,6 +143,7 @@ class Ear:
         now = time.monotonic()
         deadline, limit = now + timeout_s, now + BUSY_LIMIT * timeout_s
         looked: tuple[int, list[str]] | None = None
+        listened_again: tuple[int, list[str]] | None = None
         while True:
             await self.transcribe_closed()
             heard = self.heard(stem=stem)
@@ -149,6 +154,13 @@ class Ear:
                     self.cursor = match.end
                     return match
             now = time.monotonic()
+            if (listened_again != looked and not (busy() or self.playing())
+                    and now - self.last_audio() > LISTEN_AGAIN_QUIET_S):
+                listened_again = looked
+                match = await self._listen_again(want, letter_ratio, sounds)
+                if match is not None:
+                    return match
+                now = time.monotonic()
             if (busy() or self.playing()) and now < limit:
                 deadline = now + timeout_s
             elif now > deadline:
@@ -190,7 +202,9 @@ class Ear:
             at += count
         tried = spans[:SECOND_LISTEN] + spans[SECOND_LISTEN:][-SECOND_LISTEN:]
         for utt, start, count in tried:
-            for reading in await asyncio.to_thread(readings, bytes(utt.pcm), utt.rate):
+            if utt.readings is None:
+                utt.readings = await asyncio.to_thread(readings, bytes(utt.pcm), utt.rate)
+            for reading in utt.readings:
                 trial = heard[:start] + words(reading, stem=stem) + heard[start + count:]
                 match = await self._find(want, trial, letter_ratio, sounds)
                 if match is not None:
