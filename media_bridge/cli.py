@@ -331,12 +331,12 @@ def cmd_call(args: argparse.Namespace) -> int:
         print(f"voxflow: {exc}", file=sys.stderr)
         return 1
     if args.test:
-        missing = [name for name in args.test if name not in {t.name for t in tests}]
+        names = {t.name for t in tests}
+        missing = [name for name in args.test if name not in names]
+        for name in missing:
+            print(f"voxflow: no test named {name!r} in {args.bot}\n"
+                  f"  hint: {did_you_mean(name, names, 'test')}", file=sys.stderr)
         if missing:
-            for name in missing:
-                print(f"voxflow: no test named {name!r} in {args.bot}\n"
-                      f"  hint: {did_you_mean(name, [t.name for t in tests], 'test')}",
-                      file=sys.stderr)
             return 2
         tests = [t for t in tests if t.name in args.test]
     print(f"loading speech models and {len(tests)} test(s)...", file=sys.stderr)

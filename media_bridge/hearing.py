@@ -4,10 +4,9 @@ test's `bot says "..."` against them.
 Recognisers write "12345678", "1 2 3", "one two three" or "Acme's" for the same speech, and
 "the 4th of July, 1985", "4 July 1985" or "the fourth of July nineteen eighty five" for the
 same date, so both sides are normalised to lowercase words with every number, ordinals too,
-spelled as single digits, and an
-expectation matches when most of its words appear, in order, in a short stretch of what was
-heard after the last match (`MIN_RECALL`): a word the recogniser misheard does not fail a
-test, a different sentence does.
+spelled as single digits, and an expectation matches when most of its words appear, in order,
+in a short stretch of what was heard after the last match (`MIN_RECALL`): a word the
+recogniser misheard does not fail a test, a different sentence does.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ LETTER_RATIO = 0.8
 # 0.69-0.89 over the bots' three Spanish lines, 8 syntheses each; the English line in their
 # place sounds 0.36-0.64 alike.
 FOREIGN_SOUND_RATIO = 0.66
-NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+# numbers_as_digits reads "one" to "nine" and every larger number; zero's words are left to us.
+ZERO_WORDS = {"zero": "0", "oh": "0"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 _ORDINAL_SUFFIX = re.compile(r"(\d)(?:st|nd|rd|th)\b")
 
@@ -39,7 +38,7 @@ def words(text: str, *, stem: bool = True) -> list[str]:
     phone line) unless not `stem` (words compared by their sounds)."""
     text = _ORDINAL_SUFFIX.sub(r"\1", text.lower().replace("’", "'"))
     found = [d for w in numbers_as_digits(_WORD.findall(text))
-             for d in (w if w.isdigit() else [NUMBER_WORDS.get(w, w)])]
+             for d in (w if w.isdigit() else [ZERO_WORDS.get(w, w)])]
     return [_stem(w) for w in found] if stem else found
 
 
